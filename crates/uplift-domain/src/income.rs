@@ -217,7 +217,10 @@ mod tests {
             Money::parse("1.234").unwrap_err().to_string(),
             "amount \"1.234\" has more than two decimals"
         );
-        assert!(matches!(Money::parse("abc"), Err(MoneyError::NotANumber(_))));
+        assert!(matches!(
+            Money::parse("abc"),
+            Err(MoneyError::NotANumber(_))
+        ));
         assert!(matches!(Money::parse(" "), Err(MoneyError::Empty)));
         assert_eq!(Money::from_fen(-1_230).to_string(), "-12.30");
     }
@@ -242,7 +245,10 @@ mod tests {
     fn per_capita_rounds_half_away_from_zero() {
         assert_eq!(Money::from_fen(10).per_capita(3), Some(Money::from_fen(3)));
         assert_eq!(Money::from_fen(11).per_capita(2), Some(Money::from_fen(6)));
-        assert_eq!(Money::from_fen(-11).per_capita(2), Some(Money::from_fen(-6)));
+        assert_eq!(
+            Money::from_fen(-11).per_capita(2),
+            Some(Money::from_fen(-6))
+        );
     }
 
     #[test]

@@ -166,10 +166,7 @@ impl RegionCode {
     /// The parent one level up; none for a province.
     pub fn parent(&self) -> Option<RegionCode> {
         let level = self.level();
-        let up = RegionLevel::ALL
-            .into_iter()
-            .rev()
-            .find(|l| *l < level)?;
+        let up = RegionLevel::ALL.into_iter().rev().find(|l| *l < level)?;
         self.ancestor(up)
     }
 
