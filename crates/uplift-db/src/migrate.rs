@@ -1,0 +1,68 @@
+//! Migrations: one folder per backend, embedded in the binary, applied in order, each in its own
+//! transaction. Applied migrations are never edited (see `migrations/README.md`).
+
+use sqlx::AnyPool;
+
+use crate::Backend;
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "registry",
+    sqlite: include_str!("../migrations/sqlite/0001_registry.sql"),
+    postgres: include_str!("../migrations/postgres/0001_registry.sql"),
+}];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationReport {
+    pub applied: Vec<String>,
+    pub already: usize,
+}
+
+pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<MigrationReport> {
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (\
+         version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    )
+    .execute(pool)
+    .await?;
+    let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+        .fetch_all(pool)
+        .await?;
+    let mut report = MigrationReport {
+        applied: Vec::new(),
+        already: 0,
+    };
+    for m in MIGRATIONS {
+        if done.contains(&m.version) {
+            report.already += 1;
+            continue;
+        }
+        let sql = match backend {
+            Backend::Sqlite => m.sqlite,
+            Backend::Postgres => m.postgres,
+        };
+        let mut tx = pool.begin_with(backend.begin_write()).await?;
+        sqlx::raw_sql(sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| anyhow::anyhow!("migration {:04}_{} failed: {e}", m.version, m.name))?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(m.version)
+        .bind(m.name)
+        .bind(crate::codec::now_text())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        report.applied.push(format!("{:04}_{}", m.version, m.name));
+    }
+    Ok(report)
+}

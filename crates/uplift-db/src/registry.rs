@@ -1,0 +1,814 @@
+//! The registry half of the store: regions, households, members and incomes, bitemporally.
+//!
+//! Every read picks, per record, the version with the latest `valid_from` on or before the
+//! read's `as_of` among those recorded by its `known_at`, ties going to the latest recorded: the
+//! same rule as `uplift_domain::version::resolve`, as a window function.
+
+use anyhow::Context;
+use async_trait::async_trait;
+use sqlx::any::AnyRow;
+use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+use uplift_app::store::{
+    HistoryEntry, HouseholdDetail, HouseholdFilter, HouseholdId, HouseholdSummary, IncomeEntry,
+    IncomeId, MemberRecord, NewHousehold, Page, Paged, PersonId, RegistryCounts, Scope, Store,
+    StoreError, StoreResult,
+};
+use uplift_domain::household::{
+    Codebook, Household, HouseholdNo, HouseholdType, MemberStatus, Person, Relation,
+};
+use uplift_domain::income::{IncomeRecord, Money};
+use uplift_domain::region::{Region, RegionCode, RegionLevel};
+use uplift_domain::resident_id::{ResidentId, Sex};
+use uplift_domain::version::{ReadAt, VersionStamp, Versioned};
+
+use crate::codec::{self, date_text, instant_text, known_at_text};
+use crate::{Backend, Db};
+
+/// Rows per multi-row INSERT; keeps the bound parameters under SQLite's limit of 32,766.
+const ROWS_PER_INSERT: usize = 500;
+
+const LATEST_FIRST: &str = "ORDER BY valid_from DESC, recorded_at DESC, version_id DESC";
+
+fn unexpected(e: impl Into<anyhow::Error>) -> StoreError {
+    StoreError::Unexpected(e.into())
+}
+
+/// The 12-digit code range `[low, high]` of everything inside a region.
+fn code_range(region: &RegionCode) -> (String, String) {
+    let prefix = region.prefix();
+    (format!("{prefix:0<12}"), format!("{prefix:9<12}"))
+}
+
+/// The region a scoped, filtered read may see: `None` when scope and filter do not overlap,
+/// `Some(None)` when nothing narrows it.
+fn effective_region(scope: &Scope, filter: Option<&RegionCode>) -> Option<Option<RegionCode>> {
+    match (scope, filter) {
+        (Scope::Everything, f) => Some(f.copied()),
+        (Scope::Region(s), None) => Some(Some(*s)),
+        (Scope::Region(s), Some(f)) if s.contains(f) => Some(Some(*f)),
+        (Scope::Region(s), Some(f)) if f.contains(s) => Some(Some(*s)),
+        (Scope::Region(_), Some(_)) => None,
+    }
+}
+
+/// `($1, $2, …), ($k, …)` for `rows` rows of `cols` columns.
+fn values_placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// A value bound into a multi-row INSERT.
+enum Cell {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(String),
+    OptText(Option<String>),
+}
+
+async fn insert_rows(
+    tx: &mut Transaction<'static, Any>,
+    table_and_columns: &str,
+    cols: usize,
+    rows: Vec<Vec<Cell>>,
+) -> StoreResult<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO {table_and_columns} VALUES {}",
+            values_placeholders(chunk.len(), cols)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for row in chunk {
+            debug_assert_eq!(row.len(), cols);
+            for cell in row {
+                q = match cell {
+                    Cell::Int(v) => q.bind(*v),
+                    Cell::OptInt(v) => q.bind(*v),
+                    Cell::Text(v) => q.bind(v.clone()),
+                    Cell::OptText(v) => q.bind(v.clone()),
+                };
+            }
+        }
+        q.execute(&mut **tx).await.map_err(unexpected)?;
+    }
+    Ok(())
+}
+
+/// Reserves `n` consecutive keys of a sequence; returns the first.
+async fn reserve_keys(
+    tx: &mut Transaction<'static, Any>,
+    sequence: &str,
+    n: usize,
+) -> StoreResult<i64> {
+    let n = i64::try_from(n).map_err(unexpected)?;
+    let next: i64 = sqlx::query_scalar(
+        "UPDATE key_sequences SET next_value = next_value + $1 WHERE name = $2 RETURNING next_value",
+    )
+    .bind(n)
+    .bind(sequence.to_owned())
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(unexpected)?;
+    Ok(next - n)
+}
+
+fn stamp_cells(stamp: &VersionStamp) -> [Cell; 5] {
+    [
+        Cell::Text(date_text(stamp.valid_from)),
+        Cell::Text(instant_text(&stamp.recorded_at)),
+        Cell::Text(stamp.actor.clone()),
+        Cell::Text(stamp.source.clone()),
+        Cell::OptText(stamp.reason.clone()),
+    ]
+}
+
+const HOUSEHOLD_VERSION_COLUMNS: &str = "household_versions (version_id, household_id, valid_from, \
+     recorded_at, actor, source, reason, household_no, household_type, region_code, address)";
+
+fn household_cells(version: i64, id: i64, h: &Household, stamp: &VersionStamp) -> Vec<Cell> {
+    let mut row = vec![Cell::Int(version), Cell::Int(id)];
+    row.extend(stamp_cells(stamp));
+    row.extend([
+        Cell::Text(h.household_no.as_str().to_owned()),
+        Cell::Text(h.household_type.code().to_owned()),
+        Cell::Text(h.region.as_str().to_owned()),
+        Cell::OptText(h.address.clone()),
+    ]);
+    row
+}
+
+const PERSON_VERSION_COLUMNS: &str = "person_versions (version_id, person_id, household_id, \
+     valid_from, recorded_at, actor, source, reason, name, id_number, relation, sex, birth_date, \
+     education, schooling, health, disability_grade, labour, major_illness_insurance, phone, status)";
+
+fn person_cells(
+    version: i64,
+    id: i64,
+    household: i64,
+    p: &Person,
+    stamp: &VersionStamp,
+) -> Vec<Cell> {
+    let mut row = vec![Cell::Int(version), Cell::Int(id), Cell::Int(household)];
+    row.extend(stamp_cells(stamp));
+    row.extend([
+        Cell::Text(p.name.clone()),
+        Cell::Text(p.id_number.as_str().to_owned()),
+        Cell::Text(p.relation.code().to_owned()),
+        Cell::OptText(p.sex.map(|s| s.code().to_owned())),
+        Cell::OptText(p.birth_date.map(date_text)),
+        Cell::OptText(p.education.map(|e| e.code().to_owned())),
+        Cell::OptText(p.schooling.map(|e| e.code().to_owned())),
+        Cell::Text(p.health.code().to_owned()),
+        Cell::OptInt(p.disability_grade.map(i64::from)),
+        Cell::Text(p.labour.code().to_owned()),
+        Cell::OptInt(p.major_illness_insurance.map(i64::from)),
+        Cell::OptText(p.phone.clone()),
+        Cell::Text(p.status.code().to_owned()),
+    ]);
+    row
+}
+
+const INCOME_VERSION_COLUMNS: &str = "income_versions (version_id, income_id, household_id, \
+     valid_from, recorded_at, actor, source, reason, period_start, period_end, wage_fen, \
+     business_fen, property_fen, transfer_fen, production_costs_fen, compliant_oop_fen)";
+
+fn income_cells(
+    version: i64,
+    id: i64,
+    household: i64,
+    r: &IncomeRecord,
+    stamp: &VersionStamp,
+) -> Vec<Cell> {
+    let mut row = vec![Cell::Int(version), Cell::Int(id), Cell::Int(household)];
+    row.extend(stamp_cells(stamp));
+    row.extend([
+        Cell::Text(date_text(r.period_start)),
+        Cell::Text(date_text(r.period_end)),
+        Cell::Int(r.wage.fen()),
+        Cell::Int(r.business.fen()),
+        Cell::Int(r.property.fen()),
+        Cell::Int(r.transfer.fen()),
+        Cell::Int(r.production_costs.fen()),
+        Cell::OptInt(r.compliant_out_of_pocket.map(Money::fen)),
+    ]);
+    row
+}
+
+fn household_from_row(row: &AnyRow) -> anyhow::Result<Household> {
+    let no: String = row.try_get("household_no")?;
+    let region: String = row.try_get("region_code")?;
+    Ok(Household {
+        household_no: HouseholdNo::parse(&no).context("stored household_no")?,
+        household_type: codec::code::<HouseholdType>(&row.try_get::<String, _>("household_type")?)?,
+        region: RegionCode::parse(&region).context("stored region_code")?,
+        address: row.try_get("address")?,
+    })
+}
+
+fn person_from_row(row: &AnyRow) -> anyhow::Result<Person> {
+    let id_number: String = row.try_get("id_number")?;
+    let sex: Option<String> = row.try_get("sex")?;
+    let birth: Option<String> = row.try_get("birth_date")?;
+    let grade: Option<i64> = row.try_get("disability_grade")?;
+    let insured: Option<i64> = row.try_get("major_illness_insurance")?;
+    Ok(Person {
+        name: row.try_get("name")?,
+        id_number: ResidentId::from_stored(&id_number)
+            .with_context(|| format!("bad stored id_number {id_number:?}"))?,
+        relation: codec::code::<Relation>(&row.try_get::<String, _>("relation")?)?,
+        sex: sex.as_deref().and_then(Sex::parse),
+        birth_date: birth.as_deref().map(codec::parse_date).transpose()?,
+        education: codec::opt_code(row.try_get("education")?)?,
+        schooling: codec::opt_code(row.try_get("schooling")?)?,
+        health: codec::code(&row.try_get::<String, _>("health")?)?,
+        disability_grade: grade.map(u8::try_from).transpose()?,
+        labour: codec::code(&row.try_get::<String, _>("labour")?)?,
+        major_illness_insurance: insured.map(|v| v != 0),
+        phone: row.try_get("phone")?,
+        status: codec::code::<MemberStatus>(&row.try_get::<String, _>("status")?)?,
+    })
+}
+
+fn income_from_row(row: &AnyRow) -> anyhow::Result<IncomeRecord> {
+    let fen = |c: &str| -> anyhow::Result<Money> { Ok(Money::from_fen(row.try_get(c)?)) };
+    let oop: Option<i64> = row.try_get("compliant_oop_fen")?;
+    Ok(IncomeRecord {
+        period_start: codec::parse_date(&row.try_get::<String, _>("period_start")?)?,
+        period_end: codec::parse_date(&row.try_get::<String, _>("period_end")?)?,
+        wage: fen("wage_fen")?,
+        business: fen("business_fen")?,
+        property: fen("property_fen")?,
+        transfer: fen("transfer_fen")?,
+        production_costs: fen("production_costs_fen")?,
+        compliant_out_of_pocket: oop.map(Money::from_fen),
+    })
+}
+
+fn region_from_row(row: &AnyRow) -> anyhow::Result<Region> {
+    let code: String = row.try_get("code")?;
+    Ok(Region {
+        code: RegionCode::parse(&code).context("stored region code")?,
+        name: row.try_get("name")?,
+    })
+}
+
+impl Db {
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Any>> {
+        self.pool
+            .begin_with(self.backend.begin_write())
+            .await
+            .map_err(unexpected)
+    }
+
+    async fn next_version_ids(
+        tx: &mut Transaction<'static, Any>,
+        n: usize,
+    ) -> StoreResult<std::ops::Range<i64>> {
+        let first = reserve_keys(tx, "versions", n).await?;
+        Ok(first..first + n as i64)
+    }
+
+    /// Members in effect at `at` of the given households: person id, household id, row.
+    async fn members_of(
+        &self,
+        households: &[i64],
+        at: ReadAt,
+    ) -> StoreResult<Vec<(PersonId, HouseholdId, Versioned<Person>)>> {
+        if households.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = households
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!(
+            "SELECT * FROM (SELECT pv.*, ROW_NUMBER() OVER (PARTITION BY person_id {LATEST_FIRST}) AS rn \
+             FROM person_versions pv \
+             WHERE person_id IN (SELECT person_id FROM person_versions WHERE household_id IN ({list})) \
+               AND valid_from <= $1 AND recorded_at <= $2) cur \
+             WHERE rn = 1 AND household_id IN ({list}) ORDER BY household_id, person_id"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(date_text(at.as_of))
+            .bind(known_at_text(at.known_at))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        rows.iter()
+            .map(|row| -> anyhow::Result<_> {
+                Ok((
+                    PersonId(row.try_get("person_id")?),
+                    HouseholdId(row.try_get("household_id")?),
+                    Versioned {
+                        value: person_from_row(row)?,
+                        stamp: codec::stamp(row)?,
+                    },
+                ))
+            })
+            .collect::<anyhow::Result<_>>()
+            .map_err(unexpected)
+    }
+}
+
+#[async_trait]
+impl Store for Db {
+    fn backend(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    async fn save_regions(&self, regions: &[Region]) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let upsert = "INSERT INTO regions (code, name, level, parent_code) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name";
+        let mut n = 0;
+        for r in regions {
+            sqlx::query(upsert)
+                .bind(r.code.as_str().to_owned())
+                .bind(r.name.clone())
+                .bind(r.level().as_str())
+                .bind(r.code.parent().map(|p| p.as_str().to_owned()))
+                .execute(&mut *tx)
+                .await
+                .map_err(unexpected)?;
+            n += 1;
+        }
+        tx.commit().await.map_err(unexpected)?;
+        Ok(n)
+    }
+
+    async fn region(&self, code: &RegionCode) -> StoreResult<Option<Region>> {
+        let row = sqlx::query("SELECT code, name FROM regions WHERE code = $1")
+            .bind(code.as_str().to_owned())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        row.as_ref()
+            .map(region_from_row)
+            .transpose()
+            .map_err(unexpected)
+    }
+
+    async fn region_children(&self, parent: Option<&RegionCode>) -> StoreResult<Vec<Region>> {
+        let rows = match parent {
+            Some(p) => {
+                sqlx::query("SELECT code, name FROM regions WHERE parent_code = $1 ORDER BY code")
+                    .bind(p.as_str().to_owned())
+                    .fetch_all(&self.pool)
+                    .await
+            }
+            None => {
+                sqlx::query("SELECT code, name FROM regions WHERE level = $1 ORDER BY code")
+                    .bind(RegionLevel::Province.as_str())
+                    .fetch_all(&self.pool)
+                    .await
+            }
+        }
+        .map_err(unexpected)?;
+        rows.iter()
+            .map(region_from_row)
+            .collect::<anyhow::Result<_>>()
+            .map_err(unexpected)
+    }
+
+    async fn region_path(&self, code: &RegionCode) -> StoreResult<Vec<Region>> {
+        let mut path = Vec::new();
+        for level in RegionLevel::ALL {
+            if let Some(ancestor) = code.ancestor(level)
+                && let Some(region) = self.region(&ancestor).await?
+            {
+                path.push(region);
+            }
+        }
+        Ok(path)
+    }
+
+    async fn register_households(
+        &self,
+        batch: &[NewHousehold],
+        stamp: &VersionStamp,
+    ) -> StoreResult<Vec<HouseholdId>> {
+        let n_persons: usize = batch.iter().map(|h| h.members.len()).sum();
+        let n_incomes: usize = batch.iter().map(|h| h.incomes.len()).sum();
+        let created = instant_text(&stamp.recorded_at);
+        let mut tx = self.begin_write().await?;
+        let first_household = reserve_keys(&mut tx, "households", batch.len()).await?;
+        let first_person = reserve_keys(&mut tx, "persons", n_persons).await?;
+        let first_income = reserve_keys(&mut tx, "incomes", n_incomes).await?;
+        let mut versions =
+            Self::next_version_ids(&mut tx, batch.len() + n_persons + n_incomes).await?;
+        let mut next_version = move || versions.next().expect("reserved enough version keys");
+
+        let (mut households, mut household_versions) = (Vec::new(), Vec::new());
+        let (mut persons, mut person_versions) = (Vec::new(), Vec::new());
+        let (mut incomes, mut income_versions) = (Vec::new(), Vec::new());
+        let (mut person_id, mut income_id) = (first_person, first_income);
+        let mut ids = Vec::with_capacity(batch.len());
+        for (i, new) in batch.iter().enumerate() {
+            let hid = first_household + i as i64;
+            ids.push(HouseholdId(hid));
+            households.push(vec![Cell::Int(hid), Cell::Text(created.clone())]);
+            household_versions.push(household_cells(next_version(), hid, &new.household, stamp));
+            for p in &new.members {
+                persons.push(vec![Cell::Int(person_id), Cell::Text(created.clone())]);
+                person_versions.push(person_cells(next_version(), person_id, hid, p, stamp));
+                person_id += 1;
+            }
+            for r in &new.incomes {
+                incomes.push(vec![
+                    Cell::Int(income_id),
+                    Cell::Int(hid),
+                    Cell::Text(created.clone()),
+                ]);
+                // An income record takes effect when its period ends.
+                let income_stamp = VersionStamp {
+                    valid_from: r.period_end,
+                    ..stamp.clone()
+                };
+                income_versions.push(income_cells(
+                    next_version(),
+                    income_id,
+                    hid,
+                    r,
+                    &income_stamp,
+                ));
+                income_id += 1;
+            }
+        }
+        insert_rows(&mut tx, "households (id, created_at)", 2, households).await?;
+        insert_rows(&mut tx, HOUSEHOLD_VERSION_COLUMNS, 11, household_versions).await?;
+        insert_rows(&mut tx, "persons (id, created_at)", 2, persons).await?;
+        insert_rows(&mut tx, PERSON_VERSION_COLUMNS, 21, person_versions).await?;
+        insert_rows(
+            &mut tx,
+            "incomes (id, household_id, created_at)",
+            3,
+            incomes,
+        )
+        .await?;
+        insert_rows(&mut tx, INCOME_VERSION_COLUMNS, 16, income_versions).await?;
+        tx.commit().await.map_err(unexpected)?;
+        Ok(ids)
+    }
+
+    async fn record_household_version(
+        &self,
+        id: HouseholdId,
+        household: &Household,
+        stamp: &VersionStamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM households WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unexpected)?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound(format!("household {}", id.0)));
+        }
+        let version = reserve_keys(&mut tx, "versions", 1).await?;
+        let row = household_cells(version, id.0, household, stamp);
+        insert_rows(&mut tx, HOUSEHOLD_VERSION_COLUMNS, 11, vec![row]).await?;
+        tx.commit().await.map_err(unexpected)
+    }
+
+    async fn record_person_version(
+        &self,
+        household: HouseholdId,
+        id: PersonId,
+        person: &Person,
+        stamp: &VersionStamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let exists: Option<i64> = sqlx::query_scalar(
+            "SELECT person_id FROM person_versions WHERE person_id = $1 AND household_id = $2 LIMIT 1",
+        )
+        .bind(id.0)
+        .bind(household.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(unexpected)?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound(format!(
+                "person {} in household {}",
+                id.0, household.0
+            )));
+        }
+        let version = reserve_keys(&mut tx, "versions", 1).await?;
+        let row = person_cells(version, id.0, household.0, person, stamp);
+        insert_rows(&mut tx, PERSON_VERSION_COLUMNS, 21, vec![row]).await?;
+        tx.commit().await.map_err(unexpected)
+    }
+
+    async fn list_households(
+        &self,
+        filter: &HouseholdFilter,
+        at: ReadAt,
+        page: Page,
+    ) -> StoreResult<Paged<HouseholdSummary>> {
+        let empty = Paged {
+            items: Vec::new(),
+            total: 0,
+            page,
+        };
+        let Some(region) = effective_region(&filter.scope, filter.region.as_ref()) else {
+            return Ok(empty);
+        };
+        let (low, high) = region
+            .as_ref()
+            .map(code_range)
+            .unwrap_or_else(|| ("000000000000".into(), "999999999999".into()));
+        let mut conditions = String::from("rn = 1 AND region_code BETWEEN $3 AND $4");
+        let mut binds: Vec<String> = Vec::new();
+        if let Some(t) = filter.household_type {
+            binds.push(t.code().to_owned());
+            conditions.push_str(&format!(" AND household_type = ${}", 4 + binds.len()));
+        }
+        if let Some(s) = filter
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            binds.push(s.to_owned());
+            let n = 4 + binds.len();
+            conditions.push_str(&format!(
+                " AND (household_no = ${n} OR household_id IN \
+                 (SELECT household_id FROM person_versions WHERE name = ${n} OR id_number = ${n}))"
+            ));
+        }
+        let current = format!(
+            "WITH cur AS (SELECT hv.*, ROW_NUMBER() OVER (PARTITION BY household_id {LATEST_FIRST}) AS rn \
+             FROM household_versions hv \
+             WHERE valid_from <= $1 AND recorded_at <= $2 AND household_id IN \
+               (SELECT household_id FROM household_versions WHERE region_code BETWEEN $3 AND $4))"
+        );
+        let bind_all = |sql: String| {
+            let mut q = sqlx::query(AssertSqlSafe(sql))
+                .bind(date_text(at.as_of))
+                .bind(known_at_text(at.known_at))
+                .bind(low.clone())
+                .bind(high.clone());
+            for b in &binds {
+                q = q.bind(b.clone());
+            }
+            q
+        };
+        let total: i64 = bind_all(format!(
+            "{current} SELECT COUNT(*) AS n FROM cur WHERE {conditions}"
+        ))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .try_get("n")
+        .map_err(unexpected)?;
+        let rows = bind_all(format!(
+            "{current} SELECT * FROM cur WHERE {conditions} ORDER BY household_no, household_id \
+             LIMIT {} OFFSET {}",
+            page.size,
+            page.offset()
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        let mut items = rows
+            .iter()
+            .map(|row| -> anyhow::Result<HouseholdSummary> {
+                Ok(HouseholdSummary {
+                    id: HouseholdId(row.try_get("household_id")?),
+                    household: household_from_row(row)?,
+                    head_name: None,
+                    members: 0,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+            .map_err(unexpected)?;
+        let ids: Vec<i64> = items.iter().map(|s| s.id.0).collect();
+        for (_, hid, member) in self.members_of(&ids, at).await? {
+            let Some(item) = items.iter_mut().find(|s| s.id == hid) else {
+                continue;
+            };
+            if member.value.is_active() {
+                item.members += 1;
+                if member.value.relation == Relation::Head {
+                    item.head_name = Some(member.value.name.clone());
+                }
+            }
+        }
+        Ok(Paged {
+            items,
+            total: u64::try_from(total).unwrap_or(0),
+            page,
+        })
+    }
+
+    async fn household(
+        &self,
+        id: HouseholdId,
+        scope: &Scope,
+        at: ReadAt,
+    ) -> StoreResult<Option<HouseholdDetail>> {
+        let sql = format!(
+            "SELECT * FROM household_versions WHERE household_id = $1 AND valid_from <= $2 \
+             AND recorded_at <= $3 {LATEST_FIRST} LIMIT 1"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(id.0)
+            .bind(date_text(at.as_of))
+            .bind(known_at_text(at.known_at))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        let Some(row) = row else { return Ok(None) };
+        let household = Versioned {
+            value: household_from_row(&row).map_err(unexpected)?,
+            stamp: codec::stamp(&row).map_err(unexpected)?,
+        };
+        if let Scope::Region(r) = scope
+            && !r.contains(&household.value.region)
+        {
+            return Ok(None);
+        }
+        let members = self
+            .members_of(&[id.0], at)
+            .await?
+            .into_iter()
+            .map(|(pid, _, person)| MemberRecord { id: pid, person })
+            .collect();
+        let sql = format!(
+            "SELECT * FROM (SELECT iv.*, ROW_NUMBER() OVER (PARTITION BY income_id {LATEST_FIRST}) AS rn \
+             FROM income_versions iv WHERE household_id = $1 AND valid_from <= $2 AND recorded_at <= $3) cur \
+             WHERE rn = 1 ORDER BY period_start DESC, income_id"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(id.0)
+            .bind(date_text(at.as_of))
+            .bind(known_at_text(at.known_at))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        let incomes = rows
+            .iter()
+            .map(|row| -> anyhow::Result<IncomeEntry> {
+                Ok(IncomeEntry {
+                    id: IncomeId(row.try_get("income_id")?),
+                    income: Versioned {
+                        value: income_from_row(row)?,
+                        stamp: codec::stamp(row)?,
+                    },
+                })
+            })
+            .collect::<anyhow::Result<_>>()
+            .map_err(unexpected)?;
+        Ok(Some(HouseholdDetail {
+            id,
+            household,
+            members,
+            incomes,
+        }))
+    }
+
+    async fn find_household_by_no(
+        &self,
+        no: &HouseholdNo,
+        at: ReadAt,
+    ) -> StoreResult<Option<HouseholdId>> {
+        let sql = format!(
+            "SELECT household_id FROM (SELECT hv.*, ROW_NUMBER() OVER (PARTITION BY household_id {LATEST_FIRST}) AS rn \
+             FROM household_versions hv WHERE valid_from <= $2 AND recorded_at <= $3 AND household_id IN \
+               (SELECT household_id FROM household_versions WHERE household_no = $1)) cur \
+             WHERE rn = 1 AND household_no = $1 ORDER BY household_id LIMIT 1"
+        );
+        let id: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(no.as_str().to_owned())
+            .bind(date_text(at.as_of))
+            .bind(known_at_text(at.known_at))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        Ok(id.map(HouseholdId))
+    }
+
+    async fn household_history(&self, id: HouseholdId) -> StoreResult<Vec<HistoryEntry>> {
+        let mut entries: Vec<(String, i64, HistoryEntry)> = Vec::new();
+        let rows = sqlx::query("SELECT * FROM household_versions WHERE household_id = $1")
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        let key = |row: &AnyRow| -> anyhow::Result<(String, i64)> {
+            Ok((row.try_get("recorded_at")?, row.try_get("version_id")?))
+        };
+        for row in &rows {
+            let (t, v) = key(row).map_err(unexpected)?;
+            let value = household_from_row(row).map_err(unexpected)?;
+            let stamp = codec::stamp(row).map_err(unexpected)?;
+            entries.push((t, v, HistoryEntry::Household(Versioned { value, stamp })));
+        }
+        let rows = sqlx::query(
+            "SELECT * FROM person_versions WHERE person_id IN \
+             (SELECT person_id FROM person_versions WHERE household_id = $1)",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        for row in &rows {
+            let (t, v) = key(row).map_err(unexpected)?;
+            let pid = PersonId(row.try_get("person_id").map_err(unexpected)?);
+            let value = person_from_row(row).map_err(unexpected)?;
+            let stamp = codec::stamp(row).map_err(unexpected)?;
+            entries.push((t, v, HistoryEntry::Person(pid, Versioned { value, stamp })));
+        }
+        let rows = sqlx::query("SELECT * FROM income_versions WHERE household_id = $1")
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        for row in &rows {
+            let (t, v) = key(row).map_err(unexpected)?;
+            let iid = IncomeId(row.try_get("income_id").map_err(unexpected)?);
+            let value = income_from_row(row).map_err(unexpected)?;
+            let stamp = codec::stamp(row).map_err(unexpected)?;
+            entries.push((t, v, HistoryEntry::Income(iid, Versioned { value, stamp })));
+        }
+        entries.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        Ok(entries.into_iter().map(|(_, _, e)| e).collect())
+    }
+
+    async fn counts(&self) -> StoreResult<RegistryCounts> {
+        let count = |table: &'static str| async move {
+            let sql = format!("SELECT COUNT(*) FROM {table}");
+            sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql))
+                .fetch_one(&self.pool)
+                .await
+                .map(|n| u64::try_from(n).unwrap_or(0))
+                .map_err(unexpected)
+        };
+        Ok(RegistryCounts {
+            regions: count("regions").await?,
+            households: count("households").await?,
+            persons: count("persons").await?,
+            income_records: count("incomes").await?,
+        })
+    }
+
+    async fn integrity_check(&self) -> StoreResult<Vec<String>> {
+        let mut findings = Vec::new();
+        if self.backend == Backend::Sqlite {
+            let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(unexpected)?;
+            findings.extend(rows.into_iter().filter(|r| r != "ok"));
+            let fk: Vec<AnyRow> = sqlx::query("PRAGMA foreign_key_check")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(unexpected)?;
+            if !fk.is_empty() {
+                findings.push(format!("{} foreign-key violations", fk.len()));
+            }
+        }
+        // Every key has at least one version: nothing half-registered.
+        let checks = [
+            (
+                "households without a version",
+                "SELECT COUNT(*) FROM households h WHERE NOT EXISTS \
+                 (SELECT 1 FROM household_versions v WHERE v.household_id = h.id)",
+            ),
+            (
+                "persons without a version",
+                "SELECT COUNT(*) FROM persons p WHERE NOT EXISTS \
+                 (SELECT 1 FROM person_versions v WHERE v.person_id = p.id)",
+            ),
+            (
+                "income records without a version",
+                "SELECT COUNT(*) FROM incomes i WHERE NOT EXISTS \
+                 (SELECT 1 FROM income_versions v WHERE v.income_id = i.id)",
+            ),
+        ];
+        for (what, sql) in checks {
+            let n: i64 = sqlx::query_scalar(sql)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(unexpected)?;
+            if n > 0 {
+                findings.push(format!("{n} {what}"));
+            }
+        }
+        Ok(findings)
+    }
+}

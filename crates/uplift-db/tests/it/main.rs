@@ -1,0 +1,8 @@
+//! The store contract suite. Every test runs against SQLite and against PostgreSQL; a store
+//! method without a test here does not merge.
+//!
+//! PostgreSQL comes from `UPLIFT_TEST_PG_URL` (a superuser URL of a throwaway cluster, as
+//! `scripts/test` starts one). Without it the PostgreSQL half fails: it is never skipped.
+
+mod registry;
+mod support;
