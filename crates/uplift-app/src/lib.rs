@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use uplift_domain::policy::PolicyBook;
 
+pub mod access;
 pub mod households;
 pub mod policy;
 pub mod regions;

@@ -11,6 +11,8 @@ use uplift_domain::income::IncomeRecord;
 use uplift_domain::region::{Region, RegionCode};
 use uplift_domain::version::{ReadAt, VersionStamp, Versioned};
 
+use crate::access::{AuditEvent, Session, User};
+
 /// Internal key of a household; household numbers are attributes with history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HouseholdId(pub i64);
@@ -18,6 +20,10 @@ pub struct HouseholdId(pub i64);
 /// Internal key of a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PersonId(pub i64);
+
+/// Internal key of a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(pub i64);
 
 /// Internal key of an income record (one household and reference period).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,6 +50,10 @@ pub enum Scope {
     Everything,
     /// Households whose village lies inside this region (at the read's point of view).
     Region(RegionCode),
+    /// The households currently assigned to this helper (帮扶联系人), wherever they live.
+    Assigned(UserId),
+    /// No registry records at all (department clerks).
+    Nothing,
 }
 
 /// Filters of the household list.
@@ -228,6 +238,50 @@ pub trait Store: Send + Sync {
     async fn household_history(&self, id: HouseholdId) -> StoreResult<Vec<HistoryEntry>>;
 
     async fn counts(&self) -> StoreResult<RegistryCounts>;
+
+    /// Adds a user; a taken username is a conflict. The `id` field of `user` is ignored.
+    async fn create_user(&self, user: &User) -> StoreResult<UserId>;
+    async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>>;
+    /// Users whose region lies inside `within` (all users when none), by username.
+    async fn list_users(&self, within: Option<&RegionCode>) -> StoreResult<Vec<User>>;
+    async fn set_user_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()>;
+    async fn set_user_password(&self, id: UserId, password_hash: &str) -> StoreResult<()>;
+
+    async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    /// A live session (not ended, not expired at `now`) and its user; extends its expiry.
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: chrono::DateTime<chrono::FixedOffset>,
+    ) -> StoreResult<Option<(Session, User)>>;
+    async fn end_session(
+        &self,
+        token_hash: &str,
+        at: chrono::DateTime<chrono::FixedOffset>,
+    ) -> StoreResult<()>;
+    async fn end_user_sessions(
+        &self,
+        user: UserId,
+        at: chrono::DateTime<chrono::FixedOffset>,
+    ) -> StoreResult<()>;
+
+    /// Assigns a household to a helper; assigning twice changes nothing.
+    async fn assign_helper(
+        &self,
+        helper: UserId,
+        household: HouseholdId,
+        at: chrono::DateTime<chrono::FixedOffset>,
+        actor: &str,
+    ) -> StoreResult<()>;
+
+    /// Appends to the audit log.
+    async fn record_audit(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// The newest events first, of targets inside `within` (all when none).
+    async fn audit_log(
+        &self,
+        within: Option<&RegionCode>,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEvent>>;
 
     /// Runs the backend's integrity check; returns its findings (empty when healthy).
     async fn integrity_check(&self) -> StoreResult<Vec<String>>;

@@ -14,11 +14,12 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 use uplift_app::store::Store;
 
+mod access;
 mod codec;
 mod migrate;
 mod registry;
 
-pub use migrate::MigrationReport;
+pub use migrate::{MigrationReport, known as known_migrations};
 
 /// Which database is behind a [`Db`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +59,7 @@ impl Backend {
 /// A connection pool to one Uplift database.
 #[derive(Debug, Clone)]
 pub struct Db {
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
     backend: Backend,
 }
 

@@ -6,8 +6,11 @@
 
 use anyhow::Context;
 use async_trait::async_trait;
+use chrono::{DateTime, FixedOffset};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+use uplift_app::access::{AuditEvent, Session, User};
+use uplift_app::store::UserId;
 use uplift_app::store::{
     HistoryEntry, HouseholdDetail, HouseholdFilter, HouseholdId, HouseholdSummary, IncomeEntry,
     IncomeId, MemberRecord, NewHousehold, Page, Paged, PersonId, RegistryCounts, Scope, Store,
@@ -29,12 +32,12 @@ const ROWS_PER_INSERT: usize = 500;
 
 const LATEST_FIRST: &str = "ORDER BY valid_from DESC, recorded_at DESC, version_id DESC";
 
-fn unexpected(e: impl Into<anyhow::Error>) -> StoreError {
+pub(crate) fn unexpected(e: impl Into<anyhow::Error>) -> StoreError {
     StoreError::Unexpected(e.into())
 }
 
 /// The 12-digit code range `[low, high]` of everything inside a region.
-fn code_range(region: &RegionCode) -> (String, String) {
+pub(crate) fn code_range(region: &RegionCode) -> (String, String) {
     let prefix = region.prefix();
     (format!("{prefix:0<12}"), format!("{prefix:9<12}"))
 }
@@ -43,7 +46,8 @@ fn code_range(region: &RegionCode) -> (String, String) {
 /// `Some(None)` when nothing narrows it.
 fn effective_region(scope: &Scope, filter: Option<&RegionCode>) -> Option<Option<RegionCode>> {
     match (scope, filter) {
-        (Scope::Everything, f) => Some(f.copied()),
+        (Scope::Nothing, _) => None,
+        (Scope::Everything | Scope::Assigned(_), f) => Some(f.copied()),
         (Scope::Region(s), None) => Some(Some(*s)),
         (Scope::Region(s), Some(f)) if s.contains(f) => Some(Some(*f)),
         (Scope::Region(s), Some(f)) if f.contains(s) => Some(Some(*s)),
@@ -72,14 +76,14 @@ fn values_placeholders(rows: usize, cols: usize) -> String {
 }
 
 /// A value bound into a multi-row INSERT.
-enum Cell {
+pub(crate) enum Cell {
     Int(i64),
     OptInt(Option<i64>),
     Text(String),
     OptText(Option<String>),
 }
 
-async fn insert_rows(
+pub(crate) async fn insert_rows(
     tx: &mut Transaction<'static, Any>,
     table_and_columns: &str,
     cols: usize,
@@ -108,7 +112,7 @@ async fn insert_rows(
 }
 
 /// Reserves `n` consecutive keys of a sequence; returns the first.
-async fn reserve_keys(
+pub(crate) async fn reserve_keys(
     tx: &mut Transaction<'static, Any>,
     sequence: &str,
     n: usize,
@@ -266,7 +270,7 @@ fn region_from_row(row: &AnyRow) -> anyhow::Result<Region> {
 }
 
 impl Db {
-    async fn begin_write(&self) -> StoreResult<Transaction<'static, Any>> {
+    pub(crate) async fn begin_write(&self) -> StoreResult<Transaction<'static, Any>> {
         self.pool
             .begin_with(self.backend.begin_write())
             .await
@@ -533,6 +537,13 @@ impl Store for Db {
             .unwrap_or_else(|| ("000000000000".into(), "999999999999".into()));
         let mut conditions = String::from("rn = 1 AND region_code BETWEEN $3 AND $4");
         let mut binds: Vec<String> = Vec::new();
+        if let Scope::Assigned(user) = filter.scope {
+            // The key is an integer of ours, not user input.
+            conditions.push_str(&format!(
+                " AND household_id IN (SELECT household_id FROM helper_assignments WHERE user_id = {})",
+                user.0
+            ));
+        }
         if let Some(t) = filter.household_type {
             binds.push(t.code().to_owned());
             conditions.push_str(&format!(" AND household_type = ${}", 4 + binds.len()));
@@ -637,9 +648,21 @@ impl Store for Db {
             value: household_from_row(&row).map_err(unexpected)?,
             stamp: codec::stamp(&row).map_err(unexpected)?,
         };
-        if let Scope::Region(r) = scope
-            && !r.contains(&household.value.region)
-        {
+        let visible = match scope {
+            Scope::Everything => true,
+            Scope::Nothing => false,
+            Scope::Region(r) => r.contains(&household.value.region),
+            Scope::Assigned(user) => sqlx::query_scalar::<_, i64>(
+                "SELECT user_id FROM helper_assignments WHERE user_id = $1 AND household_id = $2",
+            )
+            .bind(user.0)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unexpected)?
+            .is_some(),
+        };
+        if !visible {
             return Ok(None);
         }
         let members = self
@@ -764,6 +787,74 @@ impl Store for Db {
             persons: count("persons").await?,
             income_records: count("incomes").await?,
         })
+    }
+
+    async fn create_user(&self, user: &User) -> StoreResult<UserId> {
+        crate::access::create_user(self, user).await
+    }
+
+    async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>> {
+        crate::access::user_by_name(self, username).await
+    }
+
+    async fn list_users(&self, within: Option<&RegionCode>) -> StoreResult<Vec<User>> {
+        crate::access::list_users(self, within).await
+    }
+
+    async fn set_user_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()> {
+        crate::access::update_user(self, id, "disabled", Cell::Int(i64::from(disabled))).await
+    }
+
+    async fn set_user_password(&self, id: UserId, password_hash: &str) -> StoreResult<()> {
+        crate::access::update_user(
+            self,
+            id,
+            "password_hash",
+            Cell::Text(password_hash.to_owned()),
+        )
+        .await
+    }
+
+    async fn create_session(&self, session: &Session) -> StoreResult<()> {
+        crate::access::create_session(self, session).await
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<FixedOffset>,
+    ) -> StoreResult<Option<(Session, User)>> {
+        crate::access::session(self, token_hash, now).await
+    }
+
+    async fn end_session(&self, token_hash: &str, at: DateTime<FixedOffset>) -> StoreResult<()> {
+        crate::access::end_sessions(self, "token_hash", Cell::Text(token_hash.to_owned()), at).await
+    }
+
+    async fn end_user_sessions(&self, user: UserId, at: DateTime<FixedOffset>) -> StoreResult<()> {
+        crate::access::end_sessions(self, "user_id", Cell::Int(user.0), at).await
+    }
+
+    async fn assign_helper(
+        &self,
+        helper: UserId,
+        household: HouseholdId,
+        at: DateTime<FixedOffset>,
+        actor: &str,
+    ) -> StoreResult<()> {
+        crate::access::assign_helper(self, helper, household, at, actor).await
+    }
+
+    async fn record_audit(&self, event: &AuditEvent) -> StoreResult<()> {
+        crate::access::record_audit(self, event).await
+    }
+
+    async fn audit_log(
+        &self,
+        within: Option<&RegionCode>,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        crate::access::audit_log(self, within, limit).await
     }
 
     async fn integrity_check(&self) -> StoreResult<Vec<String>> {

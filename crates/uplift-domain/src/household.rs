@@ -62,6 +62,8 @@ macro_rules! codebook {
     };
 }
 
+pub(crate) use codebook;
+
 codebook!(
     /// 户类型.
     HouseholdType, "household_type" {

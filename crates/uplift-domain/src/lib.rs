@@ -4,6 +4,7 @@
 //! Architecture invariant: this crate does no I/O, reads no clock and knows no wire format. Dates
 //! such as "today" come in as arguments; reference data (division codes) is compiled in.
 
+pub mod access;
 pub mod household;
 pub mod income;
 pub mod policy;

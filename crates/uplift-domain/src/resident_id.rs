@@ -218,7 +218,11 @@ impl ResidentId {
         let mut seq = sequence % 1000;
         // The 17th digit is odd for men and even for women.
         if seq.is_multiple_of(2) == (sex == Sex::Male) {
-            seq = if seq.is_multiple_of(2) { seq + 1 } else { seq - 1 };
+            seq = if seq.is_multiple_of(2) {
+                seq + 1
+            } else {
+                seq - 1
+            };
         }
         let first17 = format!("{county6}{}{seq:03}", birth.format("%Y%m%d"));
         let check = check_char(&first17);

@@ -4,5 +4,6 @@
 //! PostgreSQL comes from `UPLIFT_TEST_PG_URL` (a superuser URL of a throwaway cluster, as
 //! `scripts/test` starts one). Without it the PostgreSQL half fails: it is never skipped.
 
+mod access;
 mod registry;
 mod support;

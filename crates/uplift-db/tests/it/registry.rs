@@ -10,7 +10,7 @@ use crate::contract;
 use crate::support::{d, household, income, person, rucheng_regions, sex_of, stamp, t, villages};
 
 /// Two households in two villages of different townships; returns their ids and villages.
-async fn seed(db: &Db) -> (Vec<uplift_app::store::HouseholdId>, Vec<RegionCode>) {
+pub async fn seed(db: &Db) -> (Vec<uplift_app::store::HouseholdId>, Vec<RegionCode>) {
     let regions = rucheng_regions();
     db.save_regions(&regions).await.unwrap();
     let villages = villages(&regions);
@@ -57,7 +57,7 @@ async fn seed(db: &Db) -> (Vec<uplift_app::store::HouseholdId>, Vec<RegionCode>)
     (ids, vec![a, b])
 }
 
-fn now() -> ReadAt {
+pub fn now() -> ReadAt {
     ReadAt::current(d("2026-11-25"))
 }
 
@@ -408,6 +408,7 @@ contract!(household_changes_are_versions);
 async fn migrations_are_idempotent(db: Db) {
     let report = db.migrate().await.unwrap();
     assert!(report.applied.is_empty());
-    assert_eq!(report.already, 1);
+    assert_eq!(report.already, uplift_db::known_migrations().len());
+    assert!(uplift_db::known_migrations().len() >= 2);
 }
 contract!(migrations_are_idempotent);
