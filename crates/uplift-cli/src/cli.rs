@@ -25,7 +25,11 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct DatabaseArg {
     /// The database: sqlite://PATH (created if missing) or postgres://USER@HOST:PORT/DB.
-    #[arg(long, env = "UPLIFT_DATABASE_URL", default_value = "sqlite://uplift.sqlite")]
+    #[arg(
+        long,
+        env = "UPLIFT_DATABASE_URL",
+        default_value = "sqlite://uplift.sqlite"
+    )]
     pub database: String,
 }
 
@@ -74,6 +78,9 @@ pub enum Command {
     /// Policy packs: lines, terms, codebooks, time limits, shares.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Users, roles and scopes.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Check the database: integrity and counts.
     Check {
         #[command(flatten)]
@@ -128,6 +135,65 @@ pub enum RegionsCommand {
     List {
         #[arg(long)]
         parent: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user with a role, scoped to a region (a village, township, county, city or province).
+    Add {
+        username: String,
+        /// village_cadre, helper, township_reviewer, county_officer, county_admin, city_viewer,
+        /// province_viewer, department_clerk or auditor (or the Chinese name).
+        #[arg(long)]
+        role: String,
+        /// The region the user answers for (2–12 digits).
+        #[arg(long)]
+        region: String,
+        /// For a department clerk: medical, civil_affairs, disability, education, employment,
+        /// housing, water, disaster, civil_registry or assets.
+        #[arg(long)]
+        department: Option<String>,
+        /// The name shown in the UI (default: the username).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// The initial password (at least 8 characters).
+        #[arg(long, env = "UPLIFT_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Disable a user and end their sessions.
+    Disable {
+        username: String,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Enable a disabled user.
+    Enable {
+        username: String,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Set a user's password and end their sessions.
+    Passwd {
+        username: String,
+        #[arg(long, env = "UPLIFT_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Assign a household (by household number) to a helper.
+    Assign {
+        username: String,
+        household_no: String,
         #[command(flatten)]
         database: DatabaseArg,
     },

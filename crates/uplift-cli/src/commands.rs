@@ -1,11 +1,14 @@
 //! One function per subcommand.
 
+mod users;
+
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use uplift_app::App;
 use uplift_app::store::Store;
+use uplift_domain::household::Codebook;
 use uplift_domain::region::{Region, RegionCode, RegionLevel};
 
 use crate::cli::{Cli, Command, PolicyCommand, RegionsCommand, SynthArgs};
@@ -23,6 +26,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = open_db(&database).await?;
             let app = startup::app(&db, startup::policy_book(&policy)?);
             ensure_demo_county(&app, &actor, households).await?;
+            let county = RegionCode::parse("431026")?;
+            let logins = users::ensure_demo_users(&app, &county).await?;
+            println!("Demo logins (password {:?}):", users::DEMO_PASSWORD);
+            for (username, role, region) in logins {
+                println!(
+                    "  {username:<16} {:<20} {region}",
+                    format!("{} {}", role.zh(), role.code())
+                );
+            }
             serve(app, listen, &database).await
         }
         Command::Serve {
@@ -49,6 +61,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Synth(args) => synth(args, &actor).await,
         Command::Regions(cmd) => regions(cmd).await,
         Command::Policy(cmd) => policy(cmd),
+        Command::User(cmd) => users::run(cmd, &actor).await,
         Command::Check { database } => {
             let db = open_db(&database.database).await?;
             let store = db.store();
@@ -130,7 +143,10 @@ async fn county_villages(app: &App, county: &RegionCode) -> anyhow::Result<Vec<R
         villages.extend(app.store.region_children(Some(&township.code)).await?);
     }
     if villages.is_empty() {
-        bail!("county {} has no villages in the region table", county.prefix());
+        bail!(
+            "county {} has no villages in the region table",
+            county.prefix()
+        );
     }
     Ok(villages)
 }
@@ -138,7 +154,8 @@ async fn county_villages(app: &App, county: &RegionCode) -> anyhow::Result<Vec<R
 async fn load_shipped(store: &dyn Store) -> anyhow::Result<u64> {
     let mut n = 0;
     for (city, text) in uplift_app::regions::SHIPPED {
-        let regions = uplift_app::regions::parse_region_csv(&format!("data/regions/{city}.csv"), text)?;
+        let regions =
+            uplift_app::regions::parse_region_csv(&format!("data/regions/{city}.csv"), text)?;
         n += store.save_regions(&regions).await?;
     }
     Ok(n)
@@ -175,8 +192,8 @@ async fn write_synth(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} households {elapsed}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let written = uplift_app::synth::write(app, &synth, actor, &mut |done, _| bar.set_position(done))
-        .await?;
+    let written =
+        uplift_app::synth::write(app, &synth, actor, &mut |done, _| bar.set_position(done)).await?;
     bar.finish_and_clear();
     println!(
         "Wrote {written} households in {:.1} s (generated in {:.1} s).",
@@ -226,10 +243,16 @@ async fn synth(args: SynthArgs, actor: &str) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let registry = dir.join("households.csv");
         let incomes = dir.join("incomes.csv");
-        std::fs::write(&registry, uplift_app::synth::registry_csv(&synth, args.english))
-            .with_context(|| format!("writing {}", registry.display()))?;
-        std::fs::write(&incomes, uplift_app::synth::income_csv(&synth, args.english))
-            .with_context(|| format!("writing {}", incomes.display()))?;
+        std::fs::write(
+            &registry,
+            uplift_app::synth::registry_csv(&synth, args.english),
+        )
+        .with_context(|| format!("writing {}", registry.display()))?;
+        std::fs::write(
+            &incomes,
+            uplift_app::synth::income_csv(&synth, args.english),
+        )
+        .with_context(|| format!("writing {}", incomes.display()))?;
         println!("Wrote {} and {}.", registry.display(), incomes.display());
     }
     if args.with_errors {
@@ -285,18 +308,16 @@ fn policy(cmd: PolicyCommand) -> anyhow::Result<()> {
                 .with_context(|| format!("no policy pack is in force for {region} on {date}"))?;
             print!("{}", uplift_app::policy::render_pack(pack));
         }
-        PolicyCommand::Check { file } => {
-            match uplift_app::policy::check_file(&file) {
-                Ok(pack) => println!(
-                    "{}: ok ({} {}, effective {})",
-                    file.display(),
-                    pack.name_zh,
-                    pack.year,
-                    pack.effective_from
-                ),
-                Err(errors) => bail!("{errors}"),
-            }
-        }
+        PolicyCommand::Check { file } => match uplift_app::policy::check_file(&file) {
+            Ok(pack) => println!(
+                "{}: ok ({} {}, effective {})",
+                file.display(),
+                pack.name_zh,
+                pack.year,
+                pack.effective_from
+            ),
+            Err(errors) => bail!("{errors}"),
+        },
         PolicyCommand::List { policy } => {
             let book = startup::policy_book(&policy)?;
             for pack in book.packs() {

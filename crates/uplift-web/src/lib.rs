@@ -1,1 +1,55 @@
-//! uplift-web.
+//! HTTP for Uplift: the JSON API under `/api/v1` (described by OpenAPI), the server-rendered web
+//! UI (zh-CN first, English switchable) and the static assets it needs.
+//!
+//! This is the only crate that knows HTTP, JSON and HTML. Handlers extract, call one use case of
+//! `uplift-app`, and convert the result into a `*View`; nothing here is fetched from elsewhere at
+//! run time, so a page works on a village office's weak link with no CDN.
+
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::request::Parts;
+use uplift_app::App;
+use uplift_app::store::Scope;
+
+mod api;
+mod error;
+mod extract;
+mod i18n;
+mod openapi;
+mod pov;
+mod ui;
+
+/// What every handler shares: the application and the compiled templates.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) app: App,
+    pub(crate) templates: Arc<minijinja::Environment<'static>>,
+}
+
+/// The whole web surface: `/api/v1/…`, `/api/openapi.json`, `/api/docs`, the UI pages and
+/// `/static/…`. The CLI serves it with `axum::serve`.
+pub fn router(app: App) -> Router {
+    let state = AppState {
+        app,
+        templates: Arc::new(ui::templates()),
+    };
+    Router::new()
+        .merge(api::router())
+        .merge(ui::router())
+        .with_state(state)
+        .merge(openapi::docs_router())
+}
+
+/// The OpenAPI document of the JSON API, pretty-printed.
+pub fn openapi_json() -> String {
+    openapi::document()
+}
+
+/// The records a request may read. Everything until logins arrive; the access work replaces
+/// this one function with the caller's region.
+pub(crate) fn scope_of(_parts: &Parts) -> Scope {
+    Scope::Everything
+}

@@ -1,0 +1,30 @@
+//! The JSON API under `/api/v1`: one module per resource, each with its handlers, their
+//! `#[utoipa::path]` and their `*View` types.
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::AppState;
+use crate::error::{api_method_not_allowed, api_not_found};
+
+pub(crate) mod health;
+pub(crate) mod households;
+pub(crate) mod regions;
+
+pub(crate) fn router() -> Router<AppState> {
+    let v1 = Router::new()
+        .route("/health", get(health::health))
+        .route("/households", get(households::list_households))
+        .route("/households/{id}", get(households::find_household))
+        .route(
+            "/households/{id}/history",
+            get(households::household_history),
+        )
+        .route("/regions", get(regions::list_regions))
+        .method_not_allowed_fallback(api_method_not_allowed);
+    let api = Router::new()
+        .nest("/v1", v1)
+        .fallback(api_not_found)
+        .method_not_allowed_fallback(api_method_not_allowed);
+    Router::new().nest("/api", api)
+}

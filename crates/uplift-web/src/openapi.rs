@@ -1,0 +1,48 @@
+//! The OpenAPI document of `/api/v1`, served at `/api/openapi.json`, and the Swagger UI at
+//! `/api/docs`, whose files are compiled into the binary (`vendored`), so it works offline.
+
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+use crate::api;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Uplift API",
+        description = "防返贫监测 · Uplift: the registry of the dynamic monitoring mechanism to \
+                       prevent a return to poverty. Every error answer is \
+                       `{\"errors\":[{\"code\",\"detail\"}]}`. Reads take a point of view: \
+                       `as_of` (a date) and `known_at` (an instant)."
+    ),
+    paths(
+        api::health::health,
+        api::households::list_households,
+        api::households::find_household,
+        api::households::household_history,
+        api::regions::list_regions,
+    ),
+    tags(
+        (name = "households", description = "The registry of households, members and incomes"),
+        (name = "regions", description = "The administrative division tree"),
+        (name = "health", description = "Liveness"),
+    )
+)]
+struct ApiDoc;
+
+pub(crate) fn document() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises")
+}
+
+/// `/api/openapi.json` and `/api/docs`. The validator badge is off: it would call swagger.io.
+pub(crate) fn docs_router() -> Router {
+    let config = Config::new(["/api/openapi.json"]).validator_url("none");
+    Router::from(
+        SwaggerUi::new("/api/docs")
+            .url("/api/openapi.json", ApiDoc::openapi())
+            .config(config),
+    )
+}

@@ -1,0 +1,266 @@
+//! The server-rendered web UI: minijinja templates compiled into the binary, auto-escaped,
+//! Chinese by default and English by `?lang=en` (remembered in a `lang` cookie).
+//!
+//! Pages call the same use cases as the API and share its figures (`api::households`). No
+//! script and one small stylesheet, so a page loads on a weak phone signal.
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::i18n::{self, Lang};
+
+mod household;
+mod households;
+
+const CSS: &str = include_str!("../static/uplift.css");
+
+pub(crate) fn templates() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    // A missing message id or field fails the render (and the tests) instead of showing blank.
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    let sources = [
+        ("base.html", include_str!("../templates/base.html")),
+        (
+            "households.html",
+            include_str!("../templates/households.html"),
+        ),
+        (
+            "household.html",
+            include_str!("../templates/household.html"),
+        ),
+        ("error.html", include_str!("../templates/error.html")),
+    ];
+    for (name, source) in sources {
+        env.add_template(name, source)
+            .unwrap_or_else(|e| panic!("template {name} does not compile: {e:#}"));
+    }
+    env
+}
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/households") }))
+        .route("/households", get(households::page))
+        .route("/households/{id}", get(household::page))
+        .route("/static/uplift.css", get(stylesheet))
+        .fallback(not_found)
+}
+
+/// The stylesheet's URL carries a hash of its content, so it can be cached for a year.
+fn stylesheet_href() -> String {
+    // FNV-1a: stable across builds and platforms, unlike `DefaultHasher`.
+    let hash = CSS.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("/static/uplift.css?v={:08x}", hash >> 32)
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        CSS,
+    )
+        .into_response()
+}
+
+async fn not_found(state: axum::extract::State<AppState>, ui: UiLang) -> Response {
+    error_page(&state, &ui, ApiError::NotFound("page".to_owned()))
+}
+
+#[derive(Deserialize)]
+struct LangParams {
+    lang: Option<String>,
+}
+
+/// The language of a page and the links that switch it. From `?lang=`, else the `lang`
+/// cookie, else Chinese; an explicit `?lang=` is remembered in the cookie.
+pub(crate) struct UiLang {
+    pub(crate) lang: Lang,
+    remember: bool,
+    switch_href: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for UiLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let from_query = axum::extract::Query::<LangParams>::try_from_uri(&parts.uri)
+            .ok()
+            .and_then(|q| q.0.lang)
+            .and_then(|s| Lang::parse(&s));
+        let from_cookie = parts
+            .headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().strip_prefix("lang="))
+            .find_map(Lang::parse);
+        let lang = from_query.or(from_cookie).unwrap_or(Lang::Zh);
+        let mut pairs: Vec<&str> = parts
+            .uri
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("lang="))
+            .collect();
+        let switch = format!("lang={}", lang.other().code());
+        pairs.push(&switch);
+        let switch_href = format!("{}?{}", parts.uri.path(), pairs.join("&"));
+        Ok(UiLang {
+            lang,
+            remember: from_query.is_some(),
+            switch_href,
+        })
+    }
+}
+
+/// What every page's chrome needs.
+#[derive(Serialize)]
+pub(crate) struct Chrome {
+    lang: &'static str,
+    lang_tag: &'static str,
+    t: std::collections::BTreeMap<&'static str, &'static str>,
+    switch_href: String,
+    stylesheet: String,
+}
+
+impl UiLang {
+    pub(crate) fn chrome(&self) -> Chrome {
+        Chrome {
+            lang: self.lang.code(),
+            lang_tag: self.lang.tag(),
+            t: i18n::table(self.lang),
+            switch_href: self.switch_href.clone(),
+            stylesheet: stylesheet_href(),
+        }
+    }
+}
+
+/// Renders a template into an HTML answer, setting the language cookie when asked to.
+pub(crate) fn render<C: Serialize>(
+    state: &AppState,
+    ui: &UiLang,
+    status: StatusCode,
+    name: &str,
+    ctx: C,
+) -> Result<Response, ApiError> {
+    let html = state
+        .templates
+        .get_template(name)
+        .and_then(|t| t.render(minijinja::value::Serde(ctx)))
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("template {name} failed: {e:#}")))?;
+    let mut res = (status, Html(html)).into_response();
+    if ui.remember {
+        let cookie = format!(
+            "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            ui.lang.code()
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().insert(SET_COOKIE, v);
+        }
+    }
+    Ok(res)
+}
+
+#[derive(Serialize)]
+struct ErrorContext {
+    #[serde(flatten)]
+    chrome: Chrome,
+    status: u16,
+    message: String,
+}
+
+/// The HTML counterpart of the API's error envelope.
+pub(crate) fn error_page(state: &AppState, ui: &UiLang, err: ApiError) -> Response {
+    let status = err.status();
+    let view = err.view();
+    let message = match err {
+        ApiError::BadRequest { .. } => format!(
+            "{}{}",
+            i18n::message(ui.lang, "error_bad_request"),
+            view.detail
+        ),
+        ApiError::NotFound(_) => i18n::message(ui.lang, "error_not_found").to_owned(),
+        _ => i18n::message(ui.lang, "error_internal").to_owned(),
+    };
+    let ctx = ErrorContext {
+        chrome: ui.chrome(),
+        status: status.as_u16(),
+        message,
+    };
+    match render(state, ui, status, "error.html", ctx) {
+        Ok(res) => res,
+        Err(failure) => {
+            // The error page itself failed: log why, answer in plain text.
+            let _logged = failure.view();
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// Percent-encodes a query string from pairs, skipping empty values.
+pub(crate) fn query_string(pairs: &[(&str, &str)]) -> String {
+    let encoded: Vec<String> = pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
+    if encoded.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", encoded.join("&"))
+    }
+}
+
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_strings_are_encoded_and_skip_empty_values() {
+        assert_eq!(
+            query_string(&[("q", "张 三&"), ("as_of", ""), ("page", "2")]),
+            "?q=%E5%BC%A0%20%E4%B8%89%26&page=2"
+        );
+        assert_eq!(query_string(&[("q", "")]), "");
+    }
+
+    #[test]
+    fn every_template_compiles() {
+        let env = templates();
+        for name in [
+            "base.html",
+            "households.html",
+            "household.html",
+            "error.html",
+        ] {
+            assert!(env.get_template(name).is_ok(), "{name}");
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! `/households/{id}`: one household at a point of view — its members, its income against the
+//! monitoring line of the policy in force, and the history of every record.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Serialize;
+use uplift_app::households;
+use uplift_domain::household::{Codebook, Person};
+use uplift_domain::version::cst;
+
+use crate::AppState;
+use crate::api::households::{
+    IncomeFigures, Shown, Standing, active_members, history_items, out_of_pocket_code,
+};
+use crate::error::ApiError;
+use crate::extract::{HouseholdPath, Query, RequestScope};
+use crate::i18n::{self, Lang};
+use crate::pov::PointOfViewParams;
+use crate::ui::households::{past_banner, type_label};
+use crate::ui::{Chrome, UiLang, error_page, render};
+
+#[derive(Serialize)]
+struct HouseholdContext {
+    #[serde(flatten)]
+    chrome: Chrome,
+    id: i64,
+    household_no: String,
+    household_type: String,
+    formerly_poor: bool,
+    region_path: String,
+    address: Option<String>,
+    as_of: String,
+    known_at: String,
+    banner: Option<String>,
+    list_href: String,
+    members: Vec<MemberRow>,
+    policy: Option<PolicyBox>,
+    incomes: Vec<IncomeRow>,
+    history: Vec<HistoryRow>,
+}
+
+#[derive(Serialize)]
+struct MemberRow {
+    name: String,
+    id_number: String,
+    relation: String,
+    sex: String,
+    age: String,
+    health: String,
+    disability_grade: String,
+    labour: String,
+    education: String,
+    schooling: String,
+    major_illness_insurance: String,
+    phone: String,
+    status: String,
+    active: bool,
+}
+
+#[derive(Serialize)]
+struct PolicyBox {
+    name: String,
+    monitoring_line: String,
+    edge_band_line: String,
+    out_of_pocket: &'static str,
+}
+
+#[derive(Serialize)]
+struct IncomeRow {
+    period: String,
+    wage: String,
+    business: String,
+    property: String,
+    transfer: String,
+    production_costs: String,
+    compliant_out_of_pocket: String,
+    gross: String,
+    net: String,
+    members: u32,
+    per_capita_net: String,
+    standing: Option<&'static str>,
+    standing_label: String,
+}
+
+#[derive(Serialize)]
+struct HistoryRow {
+    kind: &'static str,
+    subject: Option<String>,
+    valid_from: String,
+    recorded_at: String,
+    actor: String,
+    source: String,
+    reason: Option<String>,
+    changes: Vec<ChangeRow>,
+}
+
+#[derive(Serialize)]
+struct ChangeRow {
+    label: &'static str,
+    value: String,
+}
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    ui: UiLang,
+    scope: RequestScope,
+    id: Result<HouseholdPath, ApiError>,
+    pov: Result<Query<PointOfViewParams>, ApiError>,
+) -> Response {
+    match build(&state, &ui, scope, id, pov).await {
+        Ok(res) => res,
+        Err(err) => error_page(&state, &ui, err),
+    }
+}
+
+fn label<T: Codebook>(value: T, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => value.zh().to_owned(),
+        Lang::En => i18n::humanize(value.code()),
+    }
+}
+
+fn yes_no(value: Option<bool>, lang: Lang) -> String {
+    match value {
+        Some(true) => i18n::message(lang, "yes").to_owned(),
+        Some(false) => i18n::message(lang, "no").to_owned(),
+        None => String::new(),
+    }
+}
+
+fn member_row(p: &Person, as_of: chrono::NaiveDate, lang: Lang) -> MemberRow {
+    MemberRow {
+        name: p.name.clone(),
+        id_number: p.id_number.masked(),
+        relation: label(p.relation, lang),
+        sex: p
+            .sex
+            .map(|s| match lang {
+                Lang::Zh => s.zh().to_owned(),
+                Lang::En => i18n::humanize(s.code()),
+            })
+            .unwrap_or_default(),
+        age: p.age_on(as_of).map(|a| a.to_string()).unwrap_or_default(),
+        health: label(p.health, lang),
+        disability_grade: p
+            .disability_grade
+            .map(|g| g.to_string())
+            .unwrap_or_default(),
+        labour: label(p.labour, lang),
+        education: p.education.map(|e| label(e, lang)).unwrap_or_default(),
+        schooling: p.schooling.map(|s| label(s, lang)).unwrap_or_default(),
+        major_illness_insurance: yes_no(p.major_illness_insurance, lang),
+        phone: p
+            .phone
+            .as_deref()
+            .map(uplift_domain::household::mask_phone)
+            .unwrap_or_default(),
+        status: label(p.status, lang),
+        active: p.is_active(),
+    }
+}
+
+async fn build(
+    state: &AppState,
+    ui: &UiLang,
+    RequestScope(scope): RequestScope,
+    id: Result<HouseholdPath, ApiError>,
+    pov: Result<Query<PointOfViewParams>, ApiError>,
+) -> Result<Response, ApiError> {
+    let HouseholdPath(id) = id?;
+    let Query(pov_params) = pov?;
+    let app = &state.app;
+    let lang = ui.lang;
+    let pov = pov_params.parse(app.clock.today())?;
+    let detail = households::get(app, id, &scope, pov.at).await?;
+    let history = households::history(app, id, &scope).await?;
+    let household = &detail.household.value;
+    let region_path = app.store.region_path(&household.region).await?;
+    let pack = app.policy.in_force(&household.region, pov.at.as_of);
+    let members_counted = active_members(&detail);
+
+    let as_of = pov_params.as_of.clone().unwrap_or_default();
+    let known_at = pov
+        .at
+        .known_at
+        .map(|t| t.with_timezone(&cst()).format("%Y-%m-%dT%H:%M").to_string())
+        .unwrap_or_default();
+    let incomes = detail
+        .incomes
+        .iter()
+        .map(|e| {
+            let r = &e.income.value;
+            let f = IncomeFigures::new(r, members_counted, pack);
+            let money = |m: Option<uplift_domain::income::Money>| {
+                m.map(|m| m.to_string()).unwrap_or_default()
+            };
+            IncomeRow {
+                period: format!("{} – {}", r.period_start, r.period_end),
+                wage: r.wage.to_string(),
+                business: r.business.to_string(),
+                property: r.property.to_string(),
+                transfer: r.transfer.to_string(),
+                production_costs: r.production_costs.to_string(),
+                compliant_out_of_pocket: money(r.compliant_out_of_pocket),
+                gross: r.gross().to_string(),
+                net: money(f.net),
+                members: f.members,
+                per_capita_net: money(f.per_capita),
+                standing: f.standing.map(Standing::code),
+                standing_label: f
+                    .standing
+                    .map(|s| i18n::message(lang, &format!("standing_{}", s.code())).to_owned())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    let history = history_items(id, &history)
+        .into_iter()
+        .map(|item| HistoryRow {
+            kind: item.kind,
+            subject: item.subject.clone(),
+            valid_from: item.stamp.valid_from.to_string(),
+            recorded_at: item
+                .stamp
+                .recorded_at
+                .with_timezone(&cst())
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            actor: item.stamp.actor.clone(),
+            source: item.stamp.source.clone(),
+            reason: item.stamp.reason.clone(),
+            changes: item
+                .changes
+                .iter()
+                .map(|f| ChangeRow {
+                    label: i18n::message(lang, &format!("field_{}", f.key)),
+                    value: match &f.value {
+                        Shown::Text(s) if s.is_empty() => i18n::message(lang, "cleared").to_owned(),
+                        shown => shown.in_lang(lang),
+                    },
+                })
+                .collect(),
+        })
+        .collect();
+    let ctx = HouseholdContext {
+        id: id.0,
+        household_no: household.household_no.as_str().to_owned(),
+        household_type: type_label(household.household_type, lang),
+        formerly_poor: household.household_type
+            == uplift_domain::household::HouseholdType::FormerlyPoor,
+        region_path: region_path
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" › "),
+        address: household.address.clone(),
+        banner: pov.is_past().then(|| past_banner(lang, &pov)),
+        list_href: format!(
+            "/households{}",
+            crate::ui::query_string(&[
+                ("region", household.region.prefix()),
+                ("as_of", &as_of),
+                ("known_at", &known_at),
+            ])
+        ),
+        as_of: pov.at.as_of.to_string(),
+        known_at,
+        members: detail
+            .members
+            .iter()
+            .map(|m| member_row(&m.person.value, pov.at.as_of, lang))
+            .collect(),
+        policy: pack.map(|p| PolicyBox {
+            name: match lang {
+                Lang::Zh => p.name_zh.clone(),
+                Lang::En => p.name_en.clone(),
+            },
+            monitoring_line: p.monitoring_line.to_string(),
+            edge_band_line: p.edge_band_line().to_string(),
+            out_of_pocket: i18n::message(
+                lang,
+                &format!("out_of_pocket_{}", out_of_pocket_code(p.out_of_pocket)),
+            ),
+        }),
+        incomes,
+        history,
+        chrome: ui.chrome(),
+    };
+    render(state, ui, StatusCode::OK, "household.html", ctx)
+}

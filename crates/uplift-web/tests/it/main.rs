@@ -1,0 +1,7 @@
+//! The web layer end to end: the router over a real App on a temporary SQLite database,
+//! driven in-process with `tower::ServiceExt::oneshot`.
+
+mod api;
+mod docs;
+mod support;
+mod ui;
