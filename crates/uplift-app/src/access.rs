@@ -152,7 +152,8 @@ pub enum AccessFailure {
     Store(#[from] StoreError),
 }
 
-fn random_token() -> String {
+/// 256 random bits from the operating system's generator, as hex.
+pub fn random_token() -> String {
     let bytes: [u8; 32] = rand::rng().random();
     hex(&bytes)
 }

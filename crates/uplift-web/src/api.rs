@@ -2,14 +2,16 @@
 //! `#[utoipa::path]` and their `*View` types.
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::AppState;
 use crate::error::{api_method_not_allowed, api_not_found};
 
+pub(crate) mod audit;
 pub(crate) mod health;
 pub(crate) mod households;
 pub(crate) mod regions;
+pub(crate) mod session;
 
 pub(crate) fn router() -> Router<AppState> {
     let v1 = Router::new()
@@ -20,7 +22,18 @@ pub(crate) fn router() -> Router<AppState> {
             "/households/{id}/history",
             get(households::household_history),
         )
+        .route(
+            "/households/{id}/unmask",
+            post(households::unmask_household),
+        )
         .route("/regions", get(regions::list_regions))
+        .route(
+            "/session",
+            get(session::current)
+                .post(session::login)
+                .delete(session::logout),
+        )
+        .route("/audit", get(audit::audit_log))
         .method_not_allowed_fallback(api_method_not_allowed);
     let api = Router::new()
         .nest("/v1", v1)

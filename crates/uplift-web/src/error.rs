@@ -19,7 +19,8 @@ pub(crate) struct ErrorEnvelope {
 /// One error: a stable machine code and a sentence for people.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ErrorView {
-    /// `bad_request`, `not_found`, `method_not_allowed`, `conflict`, `invalid` or `internal`.
+    /// `bad_request`, `unauthorized`, `forbidden`, `not_found`, `method_not_allowed`,
+    /// `conflict`, `invalid` or `internal`.
     pub(crate) code: &'static str,
     pub(crate) detail: String,
     /// The query or path parameter at fault, for `bad_request`.
@@ -34,6 +35,10 @@ pub(crate) enum ApiError {
         parameter: Option<String>,
         detail: String,
     },
+    /// No live session.
+    Unauthorized,
+    /// The caller's role may not do this, or the CSRF token is wrong.
+    Forbidden(String),
     NotFound(String),
     MethodNotAllowed,
     Conflict(String),
@@ -52,6 +57,8 @@ impl ApiError {
     pub(crate) fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -66,6 +73,12 @@ impl ApiError {
             ApiError::BadRequest { parameter, detail } => {
                 ("bad_request", detail.clone(), parameter.clone())
             }
+            ApiError::Unauthorized => (
+                "unauthorized",
+                "log in first: no live session".to_owned(),
+                None,
+            ),
+            ApiError::Forbidden(detail) => ("forbidden", detail.clone(), None),
             ApiError::NotFound(what) => ("not_found", format!("{what} not found"), None),
             ApiError::MethodNotAllowed => (
                 "method_not_allowed",
@@ -98,6 +111,18 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(detail) => ApiError::Conflict(detail),
             StoreError::Invalid(detail) => ApiError::Invalid(detail),
             StoreError::Unexpected(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<uplift_app::access::AccessFailure> for ApiError {
+    fn from(err: uplift_app::access::AccessFailure) -> ApiError {
+        use uplift_app::access::AccessFailure;
+        match err {
+            AccessFailure::BadCredentials | AccessFailure::Disabled(_) => ApiError::Unauthorized,
+            AccessFailure::Invalid(detail) => ApiError::Invalid(detail),
+            AccessFailure::Denied(denied) => ApiError::Forbidden(denied.to_string()),
+            AccessFailure::Store(e) => e.into(),
         }
     }
 }

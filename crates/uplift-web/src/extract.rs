@@ -4,7 +4,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
-use uplift_app::store::{HouseholdId, Scope};
+use uplift_app::store::HouseholdId;
 
 use crate::error::ApiError;
 
@@ -46,16 +46,5 @@ impl<S: Send + Sync> FromRequestParts<S> for HouseholdPath {
             Ok(id) => Ok(HouseholdPath(HouseholdId(id))),
             Err(_) => Err(ApiError::NotFound(format!("household {raw:?}"))),
         }
-    }
-}
-
-/// The records the caller may read, from [`crate::scope_of`].
-pub(crate) struct RequestScope(pub(crate) Scope);
-
-impl<S: Send + Sync> FromRequestParts<S> for RequestScope {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(RequestScope(crate::scope_of(parts)))
     }
 }

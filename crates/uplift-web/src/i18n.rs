@@ -205,6 +205,40 @@ pub(crate) const MESSAGES: &[(&str, &str, &str)] = &[
         "返回农户台账",
         "Back to the household ledger",
     ),
+    ("login_title", "登录", "Log in"),
+    ("username", "用户名", "Username"),
+    ("password", "密码", "Password"),
+    ("log_in", "登录", "Log in"),
+    ("log_out", "退出", "Log out"),
+    (
+        "login_failed",
+        "用户名或密码错误，或账号已停用。",
+        "Wrong username or password, or the account is disabled.",
+    ),
+    (
+        "login_expired",
+        "登录页面已过期，请重新提交。",
+        "The login form expired; please submit it again.",
+    ),
+    ("signed_in_as", "当前用户", "Signed in as"),
+    ("scope", "负责范围", "Scope"),
+    (
+        "unmask_reason",
+        "查看完整证件号和电话的原因（将记入审计日志）",
+        "Why you need the full ID numbers and phones (recorded in the audit log)",
+    ),
+    ("unmask", "查看完整信息", "Show full details"),
+    (
+        "unmasked_banner",
+        "已显示完整信息，本次查看已记入审计日志。",
+        "Full details are shown; this look has been recorded in the audit log.",
+    ),
+    (
+        "error_forbidden",
+        "您的角色无权进行此操作。",
+        "Your role may not do this.",
+    ),
+    ("masked_value", "已隐藏", "Hidden"),
 ];
 
 /// The messages of one language, for templates (`t.<id>`).

@@ -10,11 +10,10 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::request::Parts;
 use uplift_app::App;
-use uplift_app::store::Scope;
 
 mod api;
+mod auth;
 mod error;
 mod extract;
 mod i18n;
@@ -46,10 +45,4 @@ pub fn router(app: App) -> Router {
 /// The OpenAPI document of the JSON API, pretty-printed.
 pub fn openapi_json() -> String {
     openapi::document()
-}
-
-/// The records a request may read. Everything until logins arrive; the access work replaces
-/// this one function with the caller's region.
-pub(crate) fn scope_of(_parts: &Parts) -> Scope {
-    Scope::Everything
 }

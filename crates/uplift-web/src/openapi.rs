@@ -14,19 +14,28 @@ use crate::api;
         description = "防返贫监测 · Uplift: the registry of the dynamic monitoring mechanism to \
                        prevent a return to poverty. Every error answer is \
                        `{\"errors\":[{\"code\",\"detail\"}]}`. Reads take a point of view: \
-                       `as_of` (a date) and `known_at` (an instant)."
+                       `as_of` (a date) and `known_at` (an instant). Log in with `POST /api/v1/session`; \
+                       the answer sets an HttpOnly session cookie and gives the CSRF token that \
+                       every changing request sends as `X-CSRF-Token`."
     ),
     paths(
         api::health::health,
         api::households::list_households,
         api::households::find_household,
         api::households::household_history,
+        api::households::unmask_household,
         api::regions::list_regions,
+        api::session::login,
+        api::session::current,
+        api::session::logout,
+        api::audit::audit_log,
     ),
     tags(
         (name = "households", description = "The registry of households, members and incomes"),
         (name = "regions", description = "The administrative division tree"),
         (name = "health", description = "Liveness"),
+        (name = "session", description = "Logging in and out; the session cookie and CSRF token"),
+        (name = "audit", description = "The audit log"),
     )
 )]
 struct ApiDoc;

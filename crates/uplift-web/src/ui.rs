@@ -15,11 +15,13 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::i18n::{self, Lang};
 
 mod household;
 mod households;
+mod login;
 
 const CSS: &str = include_str!("../static/uplift.css");
 
@@ -38,6 +40,7 @@ pub(crate) fn templates() -> Environment<'static> {
             "household.html",
             include_str!("../templates/household.html"),
         ),
+        ("login.html", include_str!("../templates/login.html")),
         ("error.html", include_str!("../templates/error.html")),
     ];
     for (name, source) in sources {
@@ -52,6 +55,12 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/households") }))
         .route("/households", get(households::page))
         .route("/households/{id}", get(household::page))
+        .route(
+            "/households/{id}/unmask",
+            axum::routing::post(household::unmask),
+        )
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", axum::routing::post(login::logout))
         .route("/static/uplift.css", get(stylesheet))
         .fallback(not_found)
 }
@@ -136,9 +145,20 @@ pub(crate) struct Chrome {
     t: std::collections::BTreeMap<&'static str, &'static str>,
     switch_href: String,
     stylesheet: String,
+    /// The logged-in user, shown in the header with a logout button.
+    user: Option<UserChrome>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct UserChrome {
+    name: String,
+    role: String,
+    scope: String,
+    csrf: String,
 }
 
 impl UiLang {
+    /// The chrome of a page without a logged-in user (login and error pages).
     pub(crate) fn chrome(&self) -> Chrome {
         Chrome {
             lang: self.lang.code(),
@@ -146,6 +166,35 @@ impl UiLang {
             t: i18n::table(self.lang),
             switch_href: self.switch_href.clone(),
             stylesheet: stylesheet_href(),
+            user: None,
+        }
+    }
+
+    /// The chrome of a page, showing who is logged in and the region they answer for.
+    pub(crate) async fn chrome_for(&self, state: &AppState, caller: &Caller) -> Chrome {
+        let p = &caller.principal;
+        let scope = match &p.region {
+            Some(code) => match state.app.store.region(code).await {
+                Ok(Some(region)) => format!("{} {}", region.name, code.prefix()),
+                _ => code.prefix().to_owned(),
+            },
+            None => String::new(),
+        };
+        let role = p
+            .role
+            .map(|r| match self.lang {
+                Lang::Zh => uplift_domain::household::Codebook::zh(r).to_owned(),
+                Lang::En => i18n::humanize(uplift_domain::household::Codebook::code(r)),
+            })
+            .unwrap_or_default();
+        Chrome {
+            user: Some(UserChrome {
+                name: p.name.clone(),
+                role,
+                scope,
+                csrf: caller.csrf_token.clone(),
+            }),
+            ..self.chrome()
         }
     }
 }
@@ -164,6 +213,9 @@ pub(crate) fn render<C: Serialize>(
         .and_then(|t| t.render(minijinja::value::Serde(ctx)))
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("template {name} failed: {e:#}")))?;
     let mut res = (status, Html(html)).into_response();
+    // Pages may hold personal data: never store them in shared caches.
+    res.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if ui.remember {
         let cookie = format!(
             "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
@@ -195,6 +247,9 @@ pub(crate) fn error_page(state: &AppState, ui: &UiLang, err: ApiError) -> Respon
             view.detail
         ),
         ApiError::NotFound(_) => i18n::message(ui.lang, "error_not_found").to_owned(),
+        ApiError::Forbidden(_) | ApiError::Unauthorized => {
+            i18n::message(ui.lang, "error_forbidden").to_owned()
+        }
         _ => i18n::message(ui.lang, "error_internal").to_owned(),
     };
     let ctx = ErrorContext {
@@ -259,6 +314,7 @@ mod tests {
             "households.html",
             "household.html",
             "error.html",
+            "login.html",
         ] {
             assert!(env.get_template(name).is_ok(), "{name}");
         }

@@ -19,10 +19,12 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::api::regions::RegionView;
+use crate::auth::{ApiCaller, Masking};
 use crate::error::{ApiError, ErrorEnvelope};
-use crate::extract::{HouseholdPath, Query, RequestScope};
+use crate::extract::{HouseholdPath, Query};
 use crate::i18n::{self, Lang};
 use crate::pov::{ListParams, PointOfView, PointOfViewParams};
+use uplift_domain::access::Action;
 
 /// A codebook value: the stable English code and the Chinese label of the national system.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -32,6 +34,12 @@ pub(crate) struct CodeView {
 }
 
 impl CodeView {
+    /// Shown instead of a health value to roles that must not see it.
+    pub(crate) const MASKED: CodeView = CodeView {
+        code: "masked",
+        zh: "已隐藏",
+    };
+
     pub(crate) fn of<T: Codebook>(value: T) -> CodeView {
         CodeView {
             code: value.code(),
@@ -84,13 +92,15 @@ pub(crate) struct HouseholdView {
     pub(crate) policy: Option<PolicyView>,
 }
 
-/// A member; the ID number and the phone are masked.
+/// A member. The ID number, phone and health are masked unless the caller's role needs them
+/// (then `id_number_masked` and `phone_masked` are false).
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct MemberView {
     pub(crate) id: i64,
     pub(crate) name: String,
-    /// The first 6 and last 4 characters of the ID number.
-    pub(crate) id_number_masked: String,
+    /// The ID number, or its first 6 and last 4 characters when masked.
+    pub(crate) id_number: String,
+    pub(crate) id_number_masked: bool,
     pub(crate) relation: CodeView,
     pub(crate) sex: Option<CodeView>,
     /// Whole years on `as_of`.
@@ -101,7 +111,9 @@ pub(crate) struct MemberView {
     pub(crate) disability_grade: Option<u8>,
     pub(crate) labour: CodeView,
     pub(crate) major_illness_insurance: Option<bool>,
-    pub(crate) phone_masked: Option<String>,
+    /// The phone, or its first 3 and last 4 digits when masked.
+    pub(crate) phone: Option<String>,
+    pub(crate) phone_masked: bool,
     pub(crate) status: CodeView,
     #[schema(format = Date)]
     pub(crate) valid_from: String,
@@ -189,17 +201,20 @@ pub(crate) struct ChangeView {
     params(ListParams, PointOfViewParams),
     responses(
         (status = 200, description = "One page of households", body = HouseholdListView),
+        (status = 401, description = "No live session", body = ErrorEnvelope),
+        (status = 403, description = "The caller's role may not read this", body = ErrorEnvelope),
         (status = 400, description = "A malformed query parameter", body = ErrorEnvelope),
     )
 )]
 pub(crate) async fn list_households(
     State(state): State<AppState>,
-    RequestScope(scope): RequestScope,
+    ApiCaller(caller): ApiCaller,
     Query(list): Query<ListParams>,
     Query(pov): Query<PointOfViewParams>,
 ) -> Result<Json<HouseholdListView>, ApiError> {
+    caller.require(Action::ReadRegistry)?;
     let pov = pov.parse(state.app.clock.today())?;
-    let filter = list.filter(scope)?;
+    let filter = list.filter(caller.scope())?;
     let page = households::list(&state.app, &filter, pov.at, list.page()?).await?;
     let villages = village_names(&state.app, &page).await?;
     Ok(Json(HouseholdListView {
@@ -222,18 +237,22 @@ pub(crate) async fn list_households(
     params(("id" = i64, Path, description = "The household id"), PointOfViewParams),
     responses(
         (status = 200, description = "The household", body = HouseholdView),
+        (status = 401, description = "No live session", body = ErrorEnvelope),
+        (status = 403, description = "The caller's role may not read this", body = ErrorEnvelope),
         (status = 400, description = "A malformed query parameter", body = ErrorEnvelope),
         (status = 404, description = "No such household at this point of view", body = ErrorEnvelope),
     )
 )]
 pub(crate) async fn find_household(
     State(state): State<AppState>,
-    RequestScope(scope): RequestScope,
+    ApiCaller(caller): ApiCaller,
     HouseholdPath(id): HouseholdPath,
     Query(pov): Query<PointOfViewParams>,
 ) -> Result<Json<HouseholdView>, ApiError> {
+    caller.require(Action::ReadRegistry)?;
     let pov = pov.parse(state.app.clock.today())?;
-    let detail = households::get(&state.app, id, &scope, pov.at).await?;
+    let detail = households::get(&state.app, id, &caller.scope(), pov.at).await?;
+    let masking = caller.masking(false);
     let household = &detail.household.value;
     let region_path = state.app.store.region_path(&household.region).await?;
     let pack = state.app.policy.in_force(&household.region, pov.at.as_of);
@@ -252,7 +271,7 @@ pub(crate) async fn find_household(
         members: detail
             .members
             .iter()
-            .map(|m| member_view(m.id.0, &m.person.value, &m.person.stamp, &pov))
+            .map(|m| member_view(m.id.0, &m.person.value, &m.person.stamp, &pov, &masking))
             .collect(),
         incomes: detail
             .incomes
@@ -274,15 +293,18 @@ pub(crate) async fn find_household(
     params(("id" = i64, Path, description = "The household id")),
     responses(
         (status = 200, description = "The versions, newest recorded first", body = HistoryView),
+        (status = 401, description = "No live session", body = ErrorEnvelope),
+        (status = 403, description = "The caller's role may not read this", body = ErrorEnvelope),
         (status = 404, description = "No such household", body = ErrorEnvelope),
     )
 )]
 pub(crate) async fn household_history(
     State(state): State<AppState>,
-    RequestScope(scope): RequestScope,
+    ApiCaller(caller): ApiCaller,
     HouseholdPath(id): HouseholdPath,
 ) -> Result<Json<HistoryView>, ApiError> {
-    let entries = households::history(&state.app, id, &scope).await?;
+    caller.require(Action::ReadHistory)?;
+    let entries = households::history(&state.app, id, &caller.scope()).await?;
     let items = history_items(id, &entries)
         .into_iter()
         .map(|item| HistoryEntryView {
@@ -347,11 +369,18 @@ fn summary_view(
     }
 }
 
-fn member_view(id: i64, person: &Person, stamp: &VersionStamp, pov: &PointOfView) -> MemberView {
+fn member_view(
+    id: i64,
+    person: &Person,
+    stamp: &VersionStamp,
+    pov: &PointOfView,
+    masking: &Masking,
+) -> MemberView {
     MemberView {
         id,
         name: person.name.clone(),
-        id_number_masked: person.id_number.masked(),
+        id_number: shown_id_number(person, masking),
+        id_number_masked: !masking.id_number,
         relation: CodeView::of(person.relation),
         sex: person.sex.map(|s| CodeView {
             code: s.code(),
@@ -360,14 +389,39 @@ fn member_view(id: i64, person: &Person, stamp: &VersionStamp, pov: &PointOfView
         age: person.age_on(pov.at.as_of),
         education: person.education.map(CodeView::of),
         schooling: person.schooling.map(CodeView::of),
-        health: CodeView::of(person.health),
-        disability_grade: person.disability_grade,
+        health: if masking.health {
+            CodeView::of(person.health)
+        } else {
+            CodeView::MASKED
+        },
+        disability_grade: person.disability_grade.filter(|_| masking.health),
         labour: CodeView::of(person.labour),
         major_illness_insurance: person.major_illness_insurance,
-        phone_masked: person.phone.as_deref().map(mask_phone),
+        phone: shown_phone(person, masking),
+        phone_masked: !masking.phone,
         status: CodeView::of(person.status),
         valid_from: stamp.valid_from.to_string(),
     }
+}
+
+/// The ID number as this caller may see it.
+pub(crate) fn shown_id_number(person: &Person, masking: &Masking) -> String {
+    if masking.id_number {
+        person.id_number.as_str().to_owned()
+    } else {
+        person.id_number.masked()
+    }
+}
+
+/// The phone as this caller may see it.
+pub(crate) fn shown_phone(person: &Person, masking: &Masking) -> Option<String> {
+    person.phone.as_deref().map(|p| {
+        if masking.phone {
+            p.to_owned()
+        } else {
+            mask_phone(p)
+        }
+    })
 }
 
 fn income_view(
@@ -654,4 +708,78 @@ fn person_fields(p: &Person) -> Vec<Field> {
     }
     fields.push(code("status", Shown::of(p.status)));
     fields
+}
+
+#[derive(Debug, serde::Deserialize, ToSchema)]
+pub(crate) struct UnmaskBody {
+    /// Why the full values are needed; recorded in the audit log.
+    pub(crate) reason: String,
+}
+
+/// The full ID numbers and phones of a household's members.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UnmaskedView {
+    pub(crate) members: Vec<UnmaskedMemberView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UnmaskedMemberView {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) id_number: String,
+    pub(crate) phone: Option<String>,
+}
+
+/// Reveals the masked fields of a household for a stated reason; the look is recorded.
+#[utoipa::path(
+    post,
+    path = "/api/v1/households/{id}/unmask",
+    tag = "households",
+    params(("id" = i64, Path, description = "The household id"),
+           ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
+    request_body = UnmaskBody,
+    responses(
+        (status = 200, description = "The unmasked fields", body = UnmaskedView),
+        (status = 401, description = "No live session", body = ErrorEnvelope),
+        (status = 403, description = "The role may not unmask, or the CSRF token is wrong", body = ErrorEnvelope),
+        (status = 404, description = "No such household in the caller's scope", body = ErrorEnvelope),
+        (status = 422, description = "No reason given", body = ErrorEnvelope),
+    )
+)]
+pub(crate) async fn unmask_household(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    HouseholdPath(id): HouseholdPath,
+    headers: axum::http::HeaderMap,
+    body: Result<Json<UnmaskBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<UnmaskedView>, ApiError> {
+    caller.check_csrf(
+        headers
+            .get(crate::auth::CSRF_HEADER)
+            .and_then(|v| v.to_str().ok()),
+    )?;
+    caller.require(Action::Unmask)?;
+    let Json(body) = body.map_err(|e| ApiError::Invalid(e.body_text()))?;
+    let today = uplift_domain::version::ReadAt::current(state.app.clock.today());
+    let detail = households::get(&state.app, id, &caller.scope(), today).await?;
+    uplift_app::access::unmask(
+        &state.app,
+        &caller.principal,
+        id,
+        Some(detail.household.value.region),
+        &body.reason,
+    )
+    .await?;
+    Ok(Json(UnmaskedView {
+        members: detail
+            .members
+            .iter()
+            .map(|m| UnmaskedMemberView {
+                id: m.id.0,
+                name: m.person.value.name.clone(),
+                id_number: m.person.value.id_number.as_str().to_owned(),
+                phone: m.person.value.phone.clone(),
+            })
+            .collect(),
+    }))
 }

@@ -13,17 +13,23 @@ use crate::AppState;
 use crate::api::households::{
     IncomeFigures, Shown, Standing, active_members, history_items, out_of_pocket_code,
 };
+use crate::auth::{Caller, Masking, PageCaller};
 use crate::error::ApiError;
-use crate::extract::{HouseholdPath, Query, RequestScope};
+use crate::extract::{HouseholdPath, Query};
 use crate::i18n::{self, Lang};
 use crate::pov::PointOfViewParams;
 use crate::ui::households::{past_banner, type_label};
 use crate::ui::{Chrome, UiLang, error_page, render};
+use uplift_domain::access::Action;
 
 #[derive(Serialize)]
 struct HouseholdContext {
     #[serde(flatten)]
     chrome: Chrome,
+    /// Whether to offer the form that reveals masked fields.
+    may_unmask: bool,
+    /// Whether masked fields are revealed on this page.
+    unmasked: bool,
     id: i64,
     household_no: String,
     household_type: String,
@@ -104,11 +110,11 @@ struct ChangeRow {
 pub(crate) async fn page(
     State(state): State<AppState>,
     ui: UiLang,
-    scope: RequestScope,
+    PageCaller(caller): PageCaller,
     id: Result<HouseholdPath, ApiError>,
     pov: Result<Query<PointOfViewParams>, ApiError>,
 ) -> Response {
-    match build(&state, &ui, scope, id, pov).await {
+    match build(&state, &ui, &caller, id, pov, false).await {
         Ok(res) => res,
         Err(err) => error_page(&state, &ui, err),
     }
@@ -129,10 +135,11 @@ fn yes_no(value: Option<bool>, lang: Lang) -> String {
     }
 }
 
-fn member_row(p: &Person, as_of: chrono::NaiveDate, lang: Lang) -> MemberRow {
+fn member_row(p: &Person, as_of: chrono::NaiveDate, lang: Lang, masking: &Masking) -> MemberRow {
+    let hidden = || i18n::message(lang, "masked_value").to_owned();
     MemberRow {
         name: p.name.clone(),
-        id_number: p.id_number.masked(),
+        id_number: crate::api::households::shown_id_number(p, masking),
         relation: label(p.relation, lang),
         sex: p
             .sex
@@ -142,20 +149,21 @@ fn member_row(p: &Person, as_of: chrono::NaiveDate, lang: Lang) -> MemberRow {
             })
             .unwrap_or_default(),
         age: p.age_on(as_of).map(|a| a.to_string()).unwrap_or_default(),
-        health: label(p.health, lang),
+        health: if masking.health {
+            label(p.health, lang)
+        } else {
+            hidden()
+        },
         disability_grade: p
             .disability_grade
+            .filter(|_| masking.health)
             .map(|g| g.to_string())
             .unwrap_or_default(),
         labour: label(p.labour, lang),
         education: p.education.map(|e| label(e, lang)).unwrap_or_default(),
         schooling: p.schooling.map(|s| label(s, lang)).unwrap_or_default(),
         major_illness_insurance: yes_no(p.major_illness_insurance, lang),
-        phone: p
-            .phone
-            .as_deref()
-            .map(uplift_domain::household::mask_phone)
-            .unwrap_or_default(),
+        phone: crate::api::households::shown_phone(p, masking).unwrap_or_default(),
         status: label(p.status, lang),
         active: p.is_active(),
     }
@@ -164,17 +172,25 @@ fn member_row(p: &Person, as_of: chrono::NaiveDate, lang: Lang) -> MemberRow {
 async fn build(
     state: &AppState,
     ui: &UiLang,
-    RequestScope(scope): RequestScope,
+    caller: &Caller,
     id: Result<HouseholdPath, ApiError>,
     pov: Result<Query<PointOfViewParams>, ApiError>,
+    unmasked: bool,
 ) -> Result<Response, ApiError> {
+    caller.require(Action::ReadRegistry)?;
+    let scope = caller.scope();
+    let masking = caller.masking(unmasked);
     let HouseholdPath(id) = id?;
     let Query(pov_params) = pov?;
     let app = &state.app;
     let lang = ui.lang;
     let pov = pov_params.parse(app.clock.today())?;
     let detail = households::get(app, id, &scope, pov.at).await?;
-    let history = households::history(app, id, &scope).await?;
+    let history = if caller.principal.may(Action::ReadHistory) {
+        households::history(app, id, &scope).await?
+    } else {
+        Vec::new()
+    };
     let household = &detail.household.value;
     let region_path = app.store.region_path(&household.region).await?;
     let pack = app.policy.in_force(&household.region, pov.at.as_of);
@@ -269,7 +285,7 @@ async fn build(
         members: detail
             .members
             .iter()
-            .map(|m| member_row(&m.person.value, pov.at.as_of, lang))
+            .map(|m| member_row(&m.person.value, pov.at.as_of, lang, &masking))
             .collect(),
         policy: pack.map(|p| PolicyBox {
             name: match lang {
@@ -285,7 +301,57 @@ async fn build(
         }),
         incomes,
         history,
-        chrome: ui.chrome(),
+        may_unmask: masking.may_unmask && !unmasked,
+        unmasked,
+        chrome: ui.chrome_for(state, caller).await,
     };
     render(state, ui, StatusCode::OK, "household.html", ctx)
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct UnmaskForm {
+    csrf: String,
+    reason: String,
+}
+
+/// Shows the household with its masked fields revealed, after recording who looked and why.
+pub(crate) async fn unmask(
+    State(state): State<AppState>,
+    ui: UiLang,
+    PageCaller(caller): PageCaller,
+    id: Result<HouseholdPath, ApiError>,
+    form: Result<axum::Form<UnmaskForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let result = async {
+        let axum::Form(form) =
+            form.map_err(|e| ApiError::Invalid(format!("the form cannot be read: {e}")))?;
+        caller.check_csrf(Some(&form.csrf))?;
+        caller.require(Action::Unmask)?;
+        let HouseholdPath(household) = id?;
+        let today = uplift_domain::version::ReadAt::current(state.app.clock.today());
+        let detail = households::get(&state.app, household, &caller.scope(), today).await?;
+        uplift_app::access::unmask(
+            &state.app,
+            &caller.principal,
+            household,
+            Some(detail.household.value.region),
+            &form.reason,
+        )
+        .await?;
+        let pov = Ok(Query(PointOfViewParams::default()));
+        build(
+            &state,
+            &ui,
+            &caller,
+            Ok(HouseholdPath(household)),
+            pov,
+            true,
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(res) => res,
+        Err(err) => error_page(&state, &ui, err),
+    }
 }

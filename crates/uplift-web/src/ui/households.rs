@@ -10,11 +10,13 @@ use uplift_domain::region::Region;
 
 use crate::AppState;
 use crate::api::households::village_names;
+use crate::auth::PageCaller;
 use crate::error::ApiError;
-use crate::extract::{Query, RequestScope};
+use crate::extract::Query;
 use crate::i18n::{self, Lang};
 use crate::pov::{ListParams, PointOfViewParams};
 use crate::ui::{Chrome, UiLang, error_page, query_string, render};
+use uplift_domain::access::Action;
 
 #[derive(Serialize)]
 struct ListContext {
@@ -64,11 +66,11 @@ struct Row {
 pub(crate) async fn page(
     State(state): State<AppState>,
     ui: UiLang,
-    scope: RequestScope,
+    PageCaller(caller): PageCaller,
     list: Result<Query<ListParams>, ApiError>,
     pov: Result<Query<PointOfViewParams>, ApiError>,
 ) -> Response {
-    match build(&state, &ui, scope, list, pov).await {
+    match build(&state, &ui, &caller, list, pov).await {
         Ok(res) => res,
         Err(err) => error_page(&state, &ui, err),
     }
@@ -84,10 +86,12 @@ pub(crate) fn type_label(t: HouseholdType, lang: Lang) -> String {
 async fn build(
     state: &AppState,
     ui: &UiLang,
-    RequestScope(scope): RequestScope,
+    caller: &crate::auth::Caller,
     list: Result<Query<ListParams>, ApiError>,
     pov: Result<Query<PointOfViewParams>, ApiError>,
 ) -> Result<Response, ApiError> {
+    caller.require(Action::ReadRegistry)?;
+    let scope = caller.scope();
     let Query(list) = list?;
     let Query(pov_params) = pov?;
     let app = &state.app;
@@ -181,7 +185,7 @@ async fn build(
         q,
         as_of,
         known_at,
-        chrome: ui.chrome(),
+        chrome: ui.chrome_for(state, caller).await,
     };
     render(state, ui, StatusCode::OK, "households.html", ctx)
 }

@@ -10,6 +10,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use tower::ServiceExt;
 use uplift_app::App;
 use uplift_app::store::{Clock, HouseholdId, NewHousehold, Scope};
+use uplift_domain::access::{Department, Role};
 use uplift_domain::household::{
     Education, Health, Household, HouseholdNo, HouseholdType, Labour, MemberStatus, Person,
     Relation, Schooling,
@@ -23,6 +24,13 @@ use uplift_domain::version::{ReadAt, VersionStamp};
 pub const CHANGTANG: &str = "431026102202";
 /// 水龙村, 热水镇, 汝城县.
 pub const SHUILONG: &str = "431026102203";
+/// 热水镇, 汝城县: the township of both villages.
+pub const RESHUI: &str = "431026102";
+/// 省报社社区居委会, 南岗区, 哈尔滨市: a village in another province.
+pub const HARBIN_VILLAGE: &str = "230102001001";
+
+/// The password of every test user.
+pub const PASSWORD: &str = "test-password";
 
 struct FixedClock(DateTime<FixedOffset>);
 
@@ -32,8 +40,19 @@ impl Clock for FixedClock {
     }
 }
 
+/// A logged-in test user: the session cookie and the CSRF token.
+#[derive(Clone)]
+pub struct Login {
+    pub cookie: String,
+    pub csrf: String,
+}
+
 pub struct TestApp {
     pub router: Router,
+    /// The household in Harbin, outside every test user's scope.
+    pub harbin: HouseholdId,
+    /// One logged-in session per role (see [`TestApp::spawn`] for their scopes).
+    pub logins: std::collections::HashMap<Role, Login>,
     /// The household in 长塘村 whose head fell seriously ill on 2026-03-01.
     pub changtang: HouseholdId,
     pub shuilong: HouseholdId,
@@ -124,6 +143,12 @@ impl TestApp {
             .unwrap();
         let regions = uplift_app::regions::parse_region_csv("4310.csv", text).unwrap();
         store.save_regions(&regions).await.unwrap();
+        let (_, text) = uplift_app::regions::SHIPPED
+            .iter()
+            .find(|(city, _)| *city == "2301")
+            .unwrap();
+        let regions = uplift_app::regions::parse_region_csv("2301.csv", text).unwrap();
+        store.save_regions(&regions).await.unwrap();
 
         let head = person("张三", Relation::Head, "1970-05-01", 11, Sex::Male);
         let head_id_number = head.id_number.as_str().to_owned();
@@ -150,9 +175,23 @@ impl TestApp {
             members: vec![person("王五", Relation::Head, "1980-01-02", 33, Sex::Male)],
             incomes: vec![income(9_000)],
         };
+        let harbin = NewHousehold {
+            household: Household::new(
+                HouseholdNo::parse("230102001001-0001").unwrap(),
+                HouseholdType::Ordinary,
+                RegionCode::parse(HARBIN_VILLAGE).unwrap(),
+                None,
+            )
+            .unwrap(),
+            members: vec![Person {
+                id_number: ResidentId::compose("230102", d("1975-03-04"), 44, Sex::Female),
+                ..person("赵六", Relation::Head, "1975-03-04", 44, Sex::Female)
+            }],
+            incomes: vec![income(20_000)],
+        };
         let ids = store
             .register_households(
-                &[changtang, shuilong],
+                &[changtang, shuilong, harbin],
                 &stamp("2020-01-01", "2021-01-01T09:00:00+08:00", "registration"),
             )
             .await
@@ -188,24 +227,108 @@ impl TestApp {
             Arc::new(FixedClock(t("2026-11-25T10:00:00+08:00"))),
             uplift_app::policy::shipped().unwrap(),
         );
-        TestApp {
+        // One user per role: the cadre of 长塘村, the reviewer of 热水镇, county staff of 汝城县,
+        // viewers of 郴州市 and 湖南省, a medical-insurance clerk, an auditor, and a helper
+        // assigned to the 长塘村 household.
+        let machine = uplift_app::access::Principal::machine("setup");
+        let users = [
+            (Role::VillageCadre, CHANGTANG, None),
+            (Role::Helper, "431026", None),
+            (Role::TownshipReviewer, RESHUI, None),
+            (Role::CountyOfficer, "431026", None),
+            (Role::CountyAdmin, "431026", None),
+            (Role::CityViewer, "4310", None),
+            (Role::ProvinceViewer, "43", None),
+            (Role::DepartmentClerk, "431026", Some(Department::Medical)),
+            (Role::Auditor, "431026", None),
+        ];
+        for (role, region, department) in users {
+            let new = uplift_app::access::NewUser {
+                username: role_user(role),
+                display_name: role_user(role),
+                role,
+                region: RegionCode::parse(region).unwrap(),
+                department,
+                password: PASSWORD.into(),
+            };
+            uplift_app::access::add_user(&app, &machine, new)
+                .await
+                .unwrap();
+        }
+        uplift_app::access::assign_helper(&app, &machine, &role_user(Role::Helper), ids[0])
+            .await
+            .unwrap();
+        let mut test_app = TestApp {
             router: uplift_web::router(app),
+            harbin: ids[2],
+            logins: std::collections::HashMap::new(),
             changtang: ids[0],
             shuilong: ids[1],
             head_id_number,
             _dir: dir,
+        };
+        for (role, _, _) in users {
+            let login = test_app.log_in(&role_user(role), PASSWORD).await.unwrap();
+            test_app.logins.insert(role, login);
         }
+        test_app
     }
 
-    pub async fn get(&self, uri: &str) -> Answer {
+    /// Logs in through the API; `None` when refused.
+    pub async fn log_in(&self, username: &str, password: &str) -> Option<Login> {
+        let body = serde_json::json!({"username": username, "password": password}).to_string();
+        let res = self
+            .send(
+                Request::post("/api/v1/session")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        if res.status != StatusCode::OK {
+            return None;
+        }
+        let set_cookie = res.header(header::SET_COOKIE).to_owned();
+        let cookie = set_cookie.split(';').next().unwrap().to_owned();
+        Some(Login {
+            cookie,
+            csrf: res.json()["csrf_token"].as_str().unwrap().to_owned(),
+        })
+    }
+
+    pub fn login(&self, role: Role) -> &Login {
+        &self.logins[&role]
+    }
+
+    /// A GET as the given role.
+    pub async fn get_as(&self, role: Role, uri: &str) -> Answer {
+        self.get_with_cookie(uri, &self.login(role).cookie.clone())
+            .await
+    }
+
+    /// A GET without a session.
+    pub async fn get_anonymous(&self, uri: &str) -> Answer {
         self.send(Request::get(uri).body(Body::empty()).unwrap())
             .await
     }
 
+    /// A GET as the township reviewer of 热水镇, whose scope holds both Rucheng households and
+    /// who sees ID numbers and phones masked.
+    pub async fn get(&self, uri: &str) -> Answer {
+        self.get_as(Role::TownshipReviewer, uri).await
+    }
+
+    /// A GET as the township reviewer with extra cookies.
     pub async fn get_with_cookie(&self, uri: &str, cookie: &str) -> Answer {
+        let session = &self.login(Role::TownshipReviewer).cookie;
+        let cookies = if cookie.contains("uplift_session=") {
+            cookie.to_owned()
+        } else {
+            format!("{cookie}; {session}")
+        };
         self.send(
             Request::get(uri)
-                .header(header::COOKIE, cookie)
+                .header(header::COOKIE, cookies)
                 .body(Body::empty())
                 .unwrap(),
         )
@@ -243,4 +366,9 @@ pub fn assert_envelope(answer: &Answer, status: StatusCode, code: &str) -> serde
     assert_eq!(errors[0]["code"], code, "{json}");
     assert!(errors[0]["detail"].as_str().is_some_and(|d| !d.is_empty()));
     errors[0].clone()
+}
+
+/// The username of the test user of a role.
+pub fn role_user(role: Role) -> String {
+    uplift_domain::household::Codebook::code(role).replace('_', "-")
 }
