@@ -55,6 +55,7 @@ pub(crate) async fn create_user(db: &Db, user: &User) -> StoreResult<UserId> {
         Cell::Text(codec::now_text()),
     ];
     insert_rows(
+        db.backend,
         &mut tx,
         &format!("users ({USER_COLUMNS}, created_at)"),
         9,
@@ -239,6 +240,7 @@ pub(crate) async fn record_audit(db: &Db, e: &AuditEvent) -> StoreResult<()> {
         Cell::OptText(e.reason.clone()),
     ];
     insert_rows(
+        db.backend,
         &mut tx,
         "audit_events (id, at, actor, action, target, region_code, reason)",
         7,

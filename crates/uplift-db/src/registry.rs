@@ -55,8 +55,9 @@ fn effective_region(scope: &Scope, filter: Option<&RegionCode>) -> Option<Option
     }
 }
 
-/// `($1, $2, …), ($k, …)` for `rows` rows of `cols` columns.
-fn values_placeholders(rows: usize, cols: usize) -> String {
+/// `($1, $2, …), ($k, …)` for `rows` rows of `cols` columns; plain `?` for SQLite, whose
+/// lookup of numbered parameters by name is quadratic in their count.
+fn values_placeholders(backend: Backend, rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -67,8 +68,13 @@ fn values_placeholders(rows: usize, cols: usize) -> String {
             if c > 0 {
                 s.push_str(", ");
             }
-            s.push('$');
-            s.push_str(&(r * cols + c + 1).to_string());
+            match backend {
+                Backend::Sqlite => s.push('?'),
+                Backend::Postgres => {
+                    s.push('$');
+                    s.push_str(&(r * cols + c + 1).to_string());
+                }
+            }
         }
         s.push(')');
     }
@@ -84,6 +90,7 @@ pub(crate) enum Cell {
 }
 
 pub(crate) async fn insert_rows(
+    backend: Backend,
     tx: &mut Transaction<'static, Any>,
     table_and_columns: &str,
     cols: usize,
@@ -92,7 +99,7 @@ pub(crate) async fn insert_rows(
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO {table_and_columns} VALUES {}",
-            values_placeholders(chunk.len(), cols)
+            values_placeholders(backend, chunk.len(), cols)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for row in chunk {
@@ -452,18 +459,54 @@ impl Store for Db {
                 income_id += 1;
             }
         }
-        insert_rows(&mut tx, "households (id, created_at)", 2, households).await?;
-        insert_rows(&mut tx, HOUSEHOLD_VERSION_COLUMNS, 11, household_versions).await?;
-        insert_rows(&mut tx, "persons (id, created_at)", 2, persons).await?;
-        insert_rows(&mut tx, PERSON_VERSION_COLUMNS, 21, person_versions).await?;
         insert_rows(
+            self.backend,
+            &mut tx,
+            "households (id, created_at)",
+            2,
+            households,
+        )
+        .await?;
+        insert_rows(
+            self.backend,
+            &mut tx,
+            HOUSEHOLD_VERSION_COLUMNS,
+            11,
+            household_versions,
+        )
+        .await?;
+        insert_rows(
+            self.backend,
+            &mut tx,
+            "persons (id, created_at)",
+            2,
+            persons,
+        )
+        .await?;
+        insert_rows(
+            self.backend,
+            &mut tx,
+            PERSON_VERSION_COLUMNS,
+            21,
+            person_versions,
+        )
+        .await?;
+        insert_rows(
+            self.backend,
             &mut tx,
             "incomes (id, household_id, created_at)",
             3,
             incomes,
         )
         .await?;
-        insert_rows(&mut tx, INCOME_VERSION_COLUMNS, 16, income_versions).await?;
+        insert_rows(
+            self.backend,
+            &mut tx,
+            INCOME_VERSION_COLUMNS,
+            16,
+            income_versions,
+        )
+        .await?;
         tx.commit().await.map_err(unexpected)?;
         Ok(ids)
     }
@@ -485,7 +528,14 @@ impl Store for Db {
         }
         let version = reserve_keys(&mut tx, "versions", 1).await?;
         let row = household_cells(version, id.0, household, stamp);
-        insert_rows(&mut tx, HOUSEHOLD_VERSION_COLUMNS, 11, vec![row]).await?;
+        insert_rows(
+            self.backend,
+            &mut tx,
+            HOUSEHOLD_VERSION_COLUMNS,
+            11,
+            vec![row],
+        )
+        .await?;
         tx.commit().await.map_err(unexpected)
     }
 
@@ -513,7 +563,7 @@ impl Store for Db {
         }
         let version = reserve_keys(&mut tx, "versions", 1).await?;
         let row = person_cells(version, id.0, household.0, person, stamp);
-        insert_rows(&mut tx, PERSON_VERSION_COLUMNS, 21, vec![row]).await?;
+        insert_rows(self.backend, &mut tx, PERSON_VERSION_COLUMNS, 21, vec![row]).await?;
         tx.commit().await.map_err(unexpected)
     }
 
