@@ -9,7 +9,9 @@ use uplift_domain::policy::PolicyBook;
 
 pub mod access;
 pub mod households;
+pub mod import;
 pub mod policy;
+pub mod quality;
 pub mod regions;
 pub mod store;
 pub mod synth;

@@ -42,6 +42,11 @@ pub fn router(app: App) -> Router {
         .merge(openapi::docs_router())
 }
 
+/// The routes outside the JSON API (pages, static files, API docs) as `(method, path)`.
+pub fn page_routes() -> &'static [(&'static str, &'static str)] {
+    ui::PAGE_ROUTES
+}
+
 /// The OpenAPI document of the JSON API, pretty-printed.
 pub fn openapi_json() -> String {
     openapi::document()

@@ -50,6 +50,21 @@ pub(crate) fn templates() -> Environment<'static> {
     env
 }
 
+/// Every route of the UI and the docs, `(method, path)`: the authorization test requires a row
+/// of `authorization.csv` for each. Keep it in step with [`router`].
+pub(crate) const PAGE_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/households"),
+    ("GET", "/households/{id}"),
+    ("POST", "/households/{id}/unmask"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/static/uplift.css"),
+    ("GET", "/api/openapi.json"),
+    ("GET", "/api/docs/"),
+];
+
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/households") }))

@@ -310,8 +310,8 @@ async fn build(
 
 #[derive(serde::Deserialize)]
 pub(crate) struct UnmaskForm {
-    csrf: String,
-    reason: String,
+    csrf: Option<String>,
+    reason: Option<String>,
 }
 
 /// Shows the household with its masked fields revealed, after recording who looked and why.
@@ -325,7 +325,7 @@ pub(crate) async fn unmask(
     let result = async {
         let axum::Form(form) =
             form.map_err(|e| ApiError::Invalid(format!("the form cannot be read: {e}")))?;
-        caller.check_csrf(Some(&form.csrf))?;
+        caller.check_csrf(form.csrf.as_deref())?;
         caller.require(Action::Unmask)?;
         let HouseholdPath(household) = id?;
         let today = uplift_domain::version::ReadAt::current(state.app.clock.today());
@@ -335,7 +335,7 @@ pub(crate) async fn unmask(
             &caller.principal,
             household,
             Some(detail.household.value.region),
-            &form.reason,
+            form.reason.as_deref().unwrap_or(""),
         )
         .await?;
         let pov = Ok(Query(PointOfViewParams::default()));

@@ -2,6 +2,7 @@
 //! driven in-process with `tower::ServiceExt::oneshot`.
 
 mod api;
+mod authz;
 mod docs;
 mod support;
 mod ui;
