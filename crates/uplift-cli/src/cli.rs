@@ -81,6 +81,9 @@ pub enum Command {
     /// Users, roles and scopes.
     #[command(subcommand)]
     User(UserCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Check the database: integrity and counts.
     Check {
         #[command(flatten)]
@@ -135,6 +138,15 @@ pub enum RegionsCommand {
     List {
         #[arg(long)]
         parent: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the audit log's hash chain; fails on any edited or deleted entry.
+    Verify {
         #[command(flatten)]
         database: DatabaseArg,
     },

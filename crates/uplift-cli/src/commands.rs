@@ -11,7 +11,7 @@ use uplift_app::store::Store;
 use uplift_domain::household::Codebook;
 use uplift_domain::region::{Region, RegionCode, RegionLevel};
 
-use crate::cli::{Cli, Command, PolicyCommand, RegionsCommand, SynthArgs};
+use crate::cli::{AuditCommand, Cli, Command, PolicyCommand, RegionsCommand, SynthArgs};
 use crate::startup::{self, open_db};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -62,6 +62,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Regions(cmd) => regions(cmd).await,
         Command::Policy(cmd) => policy(cmd),
         Command::User(cmd) => users::run(cmd, &actor).await,
+        Command::Audit(AuditCommand::Verify { database }) => {
+            let db = open_db(&database.database).await?;
+            let policy = uplift_app::policy::shipped().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let app = startup::app(&db, policy);
+            let found = uplift_app::access::verify_audit(&app).await?;
+            match found.broken {
+                None => {
+                    println!(
+                        "audit log: ok ({} events, {} chained)",
+                        found.events, found.chained
+                    );
+                    Ok(())
+                }
+                Some((id, what)) => bail!("audit log: event {id} is broken: {what}"),
+            }
+        }
         Command::Check { database } => {
             let db = open_db(&database.database).await?;
             let store = db.store();
@@ -94,7 +110,9 @@ async fn serve(app: App, listen: std::net::SocketAddr, database: &str) -> anyhow
     println!("  web:     http://{addr}/");
     println!("  API:     http://{addr}/api/v1/households");
     println!("  OpenAPI: http://{addr}/api/openapi.json (docs at /api/docs)");
-    axum::serve(listener, uplift_web::router(app))
+    let service =
+        uplift_web::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -899,6 +899,19 @@ impl Store for Db {
         crate::access::record_audit(self, event).await
     }
 
+    async fn audit_chain(&self) -> StoreResult<Vec<uplift_app::access::ChainedAuditEvent>> {
+        crate::access::audit_chain(self).await
+    }
+
+    async fn failed_logins_since(
+        &self,
+        username: &str,
+        client: Option<&str>,
+        since: DateTime<FixedOffset>,
+    ) -> StoreResult<(u64, u64)> {
+        crate::access::failed_logins_since(self, username, client, since).await
+    }
+
     async fn audit_log(
         &self,
         within: Option<&RegionCode>,
