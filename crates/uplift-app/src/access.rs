@@ -134,7 +134,12 @@ pub struct ChainedAuditEvent {
 /// The hash of an audit event chained to the one before it: SHA-256 over the previous hash and
 /// every field, each field length-prefixed so that no two events share a preimage.
 pub fn audit_hash(prev_hash: &str, id: i64, event: &AuditEvent) -> String {
-    let at = event.at.to_rfc3339();
+    // The instant as the store keeps it: microseconds, China Standard Time.
+    let at = event
+        .at
+        .with_timezone(&uplift_domain::version::cst())
+        .format("%Y-%m-%dT%H:%M:%S%.6f+08:00")
+        .to_string();
     let region = event.region.map(|r| r.to_string()).unwrap_or_default();
     let id = id.to_string();
     let fields: [&str; 8] = [

@@ -81,6 +81,21 @@ pub enum Command {
     /// Users, roles and scopes.
     #[command(subcommand)]
     User(UserCommand),
+    /// Write a consistent snapshot of the whole database while it runs (JSON lines; restores
+    /// into SQLite or PostgreSQL).
+    Backup {
+        /// The snapshot file to write.
+        out: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Restore a snapshot into an empty database (migrated first; all or nothing).
+    Restore {
+        /// The snapshot file to read.
+        input: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),

@@ -62,6 +62,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Regions(cmd) => regions(cmd).await,
         Command::Policy(cmd) => policy(cmd),
         Command::User(cmd) => users::run(cmd, &actor).await,
+        Command::Backup { out, database } => {
+            let db = open_db(&database.database).await?;
+            let file = std::fs::File::create(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            let digests = db.backup(&mut writer).await?;
+            std::io::Write::flush(&mut writer)?;
+            print_digests(&digests);
+            println!("Wrote {}.", out.display());
+            Ok(())
+        }
+        Command::Restore { input, database } => {
+            let db = open_db(&database.database).await?;
+            let file = std::fs::File::open(&input)
+                .with_context(|| format!("cannot open {}", input.display()))?;
+            let digests = db
+                .restore(&mut std::io::BufReader::new(file))
+                .await
+                .with_context(|| format!("restoring {}", input.display()))?;
+            print_digests(&digests);
+            println!("Restored {} into {}.", input.display(), database.database);
+            Ok(())
+        }
         Command::Audit(AuditCommand::Verify { database }) => {
             let db = open_db(&database.database).await?;
             let policy = uplift_app::policy::shipped().map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -98,6 +121,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("integrity check failed: {}", findings.join("; "))
             }
         }
+    }
+}
+
+fn print_digests(digests: &[uplift_db::TableDigest]) {
+    for d in digests {
+        println!("{:<24} {:>10} rows  sha256 {}", d.table, d.rows, d.sha256);
     }
 }
 

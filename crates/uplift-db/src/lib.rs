@@ -15,10 +15,12 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 use uplift_app::store::Store;
 
 mod access;
+mod backup;
 mod codec;
 mod migrate;
 mod registry;
 
+pub use backup::TableDigest;
 pub use migrate::{MigrationReport, known as known_migrations};
 
 /// Which database is behind a [`Db`].

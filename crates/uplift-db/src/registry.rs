@@ -57,7 +57,7 @@ fn effective_region(scope: &Scope, filter: Option<&RegionCode>) -> Option<Option
 
 /// `($1, $2, …), ($k, …)` for `rows` rows of `cols` columns; plain `?` for SQLite, whose
 /// lookup of numbered parameters by name is quadratic in their count.
-fn values_placeholders(backend: Backend, rows: usize, cols: usize) -> String {
+pub(crate) fn values_placeholders(backend: Backend, rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
