@@ -571,6 +571,11 @@ pub async fn unmask(
 ) -> Result<(), AccessFailure> {
     by.require(Action::Unmask)?;
     let reason = reason.trim();
+    if reason.chars().count() > 200 {
+        return Err(AccessFailure::Invalid(
+            "the reason may have at most 200 characters".to_owned(),
+        ));
+    }
     if reason.chars().count() < 2 {
         return Err(AccessFailure::Invalid(
             "unmasking needs a stated reason (填写查看原因)".to_owned(),
