@@ -16,6 +16,7 @@ use uplift_app::store::Store;
 
 mod access;
 mod backup;
+mod changes;
 mod codec;
 mod migrate;
 mod registry;

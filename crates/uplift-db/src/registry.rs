@@ -146,10 +146,15 @@ fn stamp_cells(stamp: &VersionStamp) -> [Cell; 5] {
     ]
 }
 
-const HOUSEHOLD_VERSION_COLUMNS: &str = "household_versions (version_id, household_id, valid_from, \
+pub(crate) const HOUSEHOLD_VERSION_COLUMNS: &str = "household_versions (version_id, household_id, valid_from, \
      recorded_at, actor, source, reason, household_no, household_type, region_code, address)";
 
-fn household_cells(version: i64, id: i64, h: &Household, stamp: &VersionStamp) -> Vec<Cell> {
+pub(crate) fn household_cells(
+    version: i64,
+    id: i64,
+    h: &Household,
+    stamp: &VersionStamp,
+) -> Vec<Cell> {
     let mut row = vec![Cell::Int(version), Cell::Int(id)];
     row.extend(stamp_cells(stamp));
     row.extend([
@@ -161,11 +166,11 @@ fn household_cells(version: i64, id: i64, h: &Household, stamp: &VersionStamp) -
     row
 }
 
-const PERSON_VERSION_COLUMNS: &str = "person_versions (version_id, person_id, household_id, \
+pub(crate) const PERSON_VERSION_COLUMNS: &str = "person_versions (version_id, person_id, household_id, \
      valid_from, recorded_at, actor, source, reason, name, id_number, relation, sex, birth_date, \
      education, schooling, health, disability_grade, labour, major_illness_insurance, phone, status)";
 
-fn person_cells(
+pub(crate) fn person_cells(
     version: i64,
     id: i64,
     household: i64,
@@ -192,11 +197,11 @@ fn person_cells(
     row
 }
 
-const INCOME_VERSION_COLUMNS: &str = "income_versions (version_id, income_id, household_id, \
+pub(crate) const INCOME_VERSION_COLUMNS: &str = "income_versions (version_id, income_id, household_id, \
      valid_from, recorded_at, actor, source, reason, period_start, period_end, wage_fen, \
      business_fen, property_fen, transfer_fen, production_costs_fen, compliant_oop_fen)";
 
-fn income_cells(
+pub(crate) fn income_cells(
     version: i64,
     id: i64,
     household: i64,

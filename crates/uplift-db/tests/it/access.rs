@@ -9,7 +9,7 @@ use uplift_domain::region::RegionCode;
 
 use crate::contract;
 use crate::registry::{now, seed};
-use crate::support::t;
+use crate::support::{app, t};
 
 fn user(name: &str, role: Role, region: RegionCode) -> User {
     User {
@@ -226,22 +226,6 @@ async fn the_audit_log_is_filtered_by_region(db: Db) {
     assert_eq!(db.audit_log(None, 1).await.unwrap().len(), 1);
 }
 contract!(the_audit_log_is_filtered_by_region);
-
-struct Clock;
-
-impl uplift_app::store::Clock for Clock {
-    fn now(&self) -> chrono::DateTime<chrono::FixedOffset> {
-        t("2026-11-25T12:00:00+08:00")
-    }
-}
-
-fn app(db: &Db) -> uplift_app::App {
-    uplift_app::App::new(
-        db.store(),
-        std::sync::Arc::new(Clock),
-        uplift_app::policy::shipped().unwrap(),
-    )
-}
 
 async fn the_audit_log_is_a_hash_chain_that_reveals_tampering(db: Db) {
     let (_, villages) = seed(&db).await;

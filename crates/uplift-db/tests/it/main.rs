@@ -6,5 +6,6 @@
 
 mod access;
 mod backup;
+mod changes;
 mod registry;
 mod support;

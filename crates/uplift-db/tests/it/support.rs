@@ -225,3 +225,20 @@ pub async fn another(backend: uplift_db::Backend) -> (Db, Second) {
         }
     }
 }
+
+struct FixedClock;
+
+impl uplift_app::store::Clock for FixedClock {
+    fn now(&self) -> chrono::DateTime<chrono::FixedOffset> {
+        t("2026-11-25T12:00:00+08:00")
+    }
+}
+
+/// An App over this database, with the clock fixed at 2026-11-25 12:00 CST.
+pub fn app(db: &Db) -> uplift_app::App {
+    uplift_app::App::new(
+        db.store(),
+        std::sync::Arc::new(FixedClock),
+        uplift_app::policy::shipped().unwrap(),
+    )
+}
