@@ -245,7 +245,7 @@ async fn load(
         .ok_or_else(|| StoreError::NotFound(format!("household {}", id.0)).into())
 }
 
-fn member<'a>(detail: &'a HouseholdDetail, id: PersonId) -> Result<&'a Person, ChangeError> {
+fn member(detail: &HouseholdDetail, id: PersonId) -> Result<&Person, ChangeError> {
     detail
         .members
         .iter()
