@@ -10,6 +10,7 @@ use uplift_domain::policy::PolicyBook;
 pub mod access;
 pub mod households;
 pub mod import;
+pub mod imports;
 pub mod policy;
 pub mod quality;
 pub mod regions;

@@ -16,6 +16,7 @@ use uplift_app::store::Store;
 
 mod access;
 mod codec;
+mod imports;
 mod migrate;
 mod registry;
 
@@ -60,7 +61,7 @@ impl Backend {
 #[derive(Debug, Clone)]
 pub struct Db {
     pub(crate) pool: AnyPool,
-    backend: Backend,
+    pub(crate) backend: Backend,
 }
 
 impl Db {

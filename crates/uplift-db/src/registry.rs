@@ -30,7 +30,7 @@ use crate::{Backend, Db};
 /// Rows per multi-row INSERT; keeps the bound parameters under SQLite's limit of 32,766.
 const ROWS_PER_INSERT: usize = 500;
 
-const LATEST_FIRST: &str = "ORDER BY valid_from DESC, recorded_at DESC, version_id DESC";
+pub(crate) const LATEST_FIRST: &str = "ORDER BY valid_from DESC, recorded_at DESC, version_id DESC";
 
 pub(crate) fn unexpected(e: impl Into<anyhow::Error>) -> StoreError {
     StoreError::Unexpected(e.into())
@@ -44,7 +44,10 @@ pub(crate) fn code_range(region: &RegionCode) -> (String, String) {
 
 /// The region a scoped, filtered read may see: `None` when scope and filter do not overlap,
 /// `Some(None)` when nothing narrows it.
-fn effective_region(scope: &Scope, filter: Option<&RegionCode>) -> Option<Option<RegionCode>> {
+pub(crate) fn effective_region(
+    scope: &Scope,
+    filter: Option<&RegionCode>,
+) -> Option<Option<RegionCode>> {
     match (scope, filter) {
         (Scope::Nothing, _) => None,
         (Scope::Everything | Scope::Assigned(_), f) => Some(f.copied()),
@@ -146,10 +149,15 @@ fn stamp_cells(stamp: &VersionStamp) -> [Cell; 5] {
     ]
 }
 
-const HOUSEHOLD_VERSION_COLUMNS: &str = "household_versions (version_id, household_id, valid_from, \
+pub(crate) const HOUSEHOLD_VERSION_COLUMNS: &str = "household_versions (version_id, household_id, valid_from, \
      recorded_at, actor, source, reason, household_no, household_type, region_code, address)";
 
-fn household_cells(version: i64, id: i64, h: &Household, stamp: &VersionStamp) -> Vec<Cell> {
+pub(crate) fn household_cells(
+    version: i64,
+    id: i64,
+    h: &Household,
+    stamp: &VersionStamp,
+) -> Vec<Cell> {
     let mut row = vec![Cell::Int(version), Cell::Int(id)];
     row.extend(stamp_cells(stamp));
     row.extend([
@@ -161,11 +169,11 @@ fn household_cells(version: i64, id: i64, h: &Household, stamp: &VersionStamp) -
     row
 }
 
-const PERSON_VERSION_COLUMNS: &str = "person_versions (version_id, person_id, household_id, \
+pub(crate) const PERSON_VERSION_COLUMNS: &str = "person_versions (version_id, person_id, household_id, \
      valid_from, recorded_at, actor, source, reason, name, id_number, relation, sex, birth_date, \
      education, schooling, health, disability_grade, labour, major_illness_insurance, phone, status)";
 
-fn person_cells(
+pub(crate) fn person_cells(
     version: i64,
     id: i64,
     household: i64,
@@ -192,11 +200,11 @@ fn person_cells(
     row
 }
 
-const INCOME_VERSION_COLUMNS: &str = "income_versions (version_id, income_id, household_id, \
+pub(crate) const INCOME_VERSION_COLUMNS: &str = "income_versions (version_id, income_id, household_id, \
      valid_from, recorded_at, actor, source, reason, period_start, period_end, wage_fen, \
      business_fen, property_fen, transfer_fen, production_costs_fen, compliant_oop_fen)";
 
-fn income_cells(
+pub(crate) fn income_cells(
     version: i64,
     id: i64,
     household: i64,
@@ -218,7 +226,7 @@ fn income_cells(
     row
 }
 
-fn household_from_row(row: &AnyRow) -> anyhow::Result<Household> {
+pub(crate) fn household_from_row(row: &AnyRow) -> anyhow::Result<Household> {
     let no: String = row.try_get("household_no")?;
     let region: String = row.try_get("region_code")?;
     Ok(Household {
@@ -229,7 +237,7 @@ fn household_from_row(row: &AnyRow) -> anyhow::Result<Household> {
     })
 }
 
-fn person_from_row(row: &AnyRow) -> anyhow::Result<Person> {
+pub(crate) fn person_from_row(row: &AnyRow) -> anyhow::Result<Person> {
     let id_number: String = row.try_get("id_number")?;
     let sex: Option<String> = row.try_get("sex")?;
     let birth: Option<String> = row.try_get("birth_date")?;
@@ -253,7 +261,7 @@ fn person_from_row(row: &AnyRow) -> anyhow::Result<Person> {
     })
 }
 
-fn income_from_row(row: &AnyRow) -> anyhow::Result<IncomeRecord> {
+pub(crate) fn income_from_row(row: &AnyRow) -> anyhow::Result<IncomeRecord> {
     let fen = |c: &str| -> anyhow::Result<Money> { Ok(Money::from_fen(row.try_get(c)?)) };
     let oop: Option<i64> = row.try_get("compliant_oop_fen")?;
     Ok(IncomeRecord {
@@ -284,7 +292,7 @@ impl Db {
             .map_err(unexpected)
     }
 
-    async fn next_version_ids(
+    pub(crate) async fn next_version_ids(
         tx: &mut Transaction<'static, Any>,
         n: usize,
     ) -> StoreResult<std::ops::Range<i64>> {
@@ -293,7 +301,7 @@ impl Db {
     }
 
     /// Members in effect at `at` of the given households: person id, household id, row.
-    async fn members_of(
+    pub(crate) async fn members_of(
         &self,
         households: &[i64],
         at: ReadAt,
