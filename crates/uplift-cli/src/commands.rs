@@ -1,5 +1,6 @@
 //! One function per subcommand.
 
+mod imports;
 mod users;
 
 use std::time::Instant;
@@ -62,6 +63,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Regions(cmd) => regions(cmd).await,
         Command::Policy(cmd) => policy(cmd),
         Command::User(cmd) => users::run(cmd, &actor).await,
+        Command::Import(cmd) => imports::import(cmd, &actor).await,
+        Command::Export(args) => imports::export(args, &actor).await,
         Command::Check { database } => {
             let db = open_db(&database.database).await?;
             let store = db.store();
