@@ -11,6 +11,7 @@ pub mod access;
 pub mod changes;
 pub mod households;
 pub mod import;
+pub mod imports;
 pub mod policy;
 pub mod quality;
 pub mod regions;

@@ -175,7 +175,9 @@ pub struct RegistryCounts {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + crate::changes::ChangeStore {
+pub trait Store:
+    Send + Sync + crate::changes::ChangeStore + crate::imports::store::ImportStore
+{
     /// Which backend this is, for logs and `uplift` output (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 

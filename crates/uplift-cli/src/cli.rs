@@ -99,6 +99,11 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Import a registry or income file (.csv or .xlsx, formats.md §1–2).
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Export the registry or a person list (.csv or .xlsx).
+    Export(ExportArgs),
     /// Check the database: integrity and counts.
     Check {
         #[command(flatten)]
@@ -133,6 +138,67 @@ pub struct SynthArgs {
     pub database: DatabaseArg,
     #[command(flatten)]
     pub policy: PolicyArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// The registry file, one row per person (户成员信息).
+    Households(ImportArgs),
+    /// The income file, one row per household and period (收入信息).
+    Incomes(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file: .csv (UTF-8, UTF-8 with BOM, GB18030/GBK) or .xlsx.
+    pub file: PathBuf,
+    /// Write the households without errors and leave out the others (default: all or nothing).
+    #[arg(long, conflicts_with = "dry_run")]
+    pub partial: bool,
+    /// Check and report only; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the report (the rows with problems plus row, column, field, rule and message) to
+    /// this .xlsx or .csv file.
+    #[arg(long, value_name = "OUT")]
+    pub report: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub database: DatabaseArg,
+    #[command(flatten)]
+    pub policy: PolicyArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// `households` (the registry file of formats.md §1, importable) or `persons` (every member,
+    /// with birth date and status).
+    #[arg(value_parser = ["households", "persons"])]
+    pub kind: String,
+    /// The output file.
+    pub out: PathBuf,
+    /// csv or xlsx (default: from the output file's extension).
+    #[arg(long, value_parser = ["csv", "xlsx"])]
+    pub format: Option<String>,
+    /// Header language: zh (default) or en (English headers and values).
+    #[arg(long, default_value = "zh", value_parser = ["zh", "en"])]
+    pub headers: String,
+    /// Only households inside this region (2–12 digits).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Only households of this type (脱贫户 formerly_poor, 一般农户 ordinary).
+    #[arg(long = "type", value_name = "T")]
+    pub household_type: Option<String>,
+    /// A household number, or a member's name or ID number.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// The registry as it stood on this date (YYYY-MM-DD; default today).
+    #[arg(long, value_name = "D")]
+    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub database: DatabaseArg,
 }
 
 #[derive(Debug, Subcommand)]

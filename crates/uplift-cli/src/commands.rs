@@ -1,5 +1,6 @@
 //! One function per subcommand.
 
+mod imports;
 mod users;
 
 use std::time::Instant;
@@ -101,6 +102,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some((id, what)) => bail!("audit log: event {id} is broken: {what}"),
             }
         }
+        Command::Import(cmd) => imports::import(cmd, &actor).await,
+        Command::Export(args) => imports::export(args, &actor).await,
         Command::Check { database } => {
             let db = open_db(&database.database).await?;
             let store = db.store();

@@ -18,6 +18,7 @@ mod access;
 mod backup;
 mod changes;
 mod codec;
+mod imports;
 mod migrate;
 mod registry;
 
@@ -63,7 +64,7 @@ impl Backend {
 #[derive(Debug, Clone)]
 pub struct Db {
     pub(crate) pool: AnyPool,
-    backend: Backend,
+    pub(crate) backend: Backend,
 }
 
 impl Db {

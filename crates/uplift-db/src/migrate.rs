@@ -26,6 +26,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0002_access.sql"),
     },
     Migration {
+        version: 3,
+        name: "imports",
+        sqlite: include_str!("../migrations/sqlite/0003_imports.sql"),
+        postgres: include_str!("../migrations/postgres/0003_imports.sql"),
+    },
+    Migration {
         version: 7,
         name: "audit_chain",
         sqlite: include_str!("../migrations/sqlite/0007_audit_chain.sql"),

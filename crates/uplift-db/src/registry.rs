@@ -30,7 +30,7 @@ use crate::{Backend, Db};
 /// Rows per multi-row INSERT; keeps the bound parameters under SQLite's limit of 32,766.
 const ROWS_PER_INSERT: usize = 500;
 
-const LATEST_FIRST: &str = "ORDER BY valid_from DESC, recorded_at DESC, version_id DESC";
+pub(crate) const LATEST_FIRST: &str = "ORDER BY valid_from DESC, recorded_at DESC, version_id DESC";
 
 pub(crate) fn unexpected(e: impl Into<anyhow::Error>) -> StoreError {
     StoreError::Unexpected(e.into())
@@ -44,7 +44,10 @@ pub(crate) fn code_range(region: &RegionCode) -> (String, String) {
 
 /// The region a scoped, filtered read may see: `None` when scope and filter do not overlap,
 /// `Some(None)` when nothing narrows it.
-fn effective_region(scope: &Scope, filter: Option<&RegionCode>) -> Option<Option<RegionCode>> {
+pub(crate) fn effective_region(
+    scope: &Scope,
+    filter: Option<&RegionCode>,
+) -> Option<Option<RegionCode>> {
     match (scope, filter) {
         (Scope::Nothing, _) => None,
         (Scope::Everything | Scope::Assigned(_), f) => Some(f.copied()),
@@ -223,7 +226,7 @@ pub(crate) fn income_cells(
     row
 }
 
-fn household_from_row(row: &AnyRow) -> anyhow::Result<Household> {
+pub(crate) fn household_from_row(row: &AnyRow) -> anyhow::Result<Household> {
     let no: String = row.try_get("household_no")?;
     let region: String = row.try_get("region_code")?;
     Ok(Household {
@@ -234,7 +237,7 @@ fn household_from_row(row: &AnyRow) -> anyhow::Result<Household> {
     })
 }
 
-fn person_from_row(row: &AnyRow) -> anyhow::Result<Person> {
+pub(crate) fn person_from_row(row: &AnyRow) -> anyhow::Result<Person> {
     let id_number: String = row.try_get("id_number")?;
     let sex: Option<String> = row.try_get("sex")?;
     let birth: Option<String> = row.try_get("birth_date")?;
@@ -258,7 +261,7 @@ fn person_from_row(row: &AnyRow) -> anyhow::Result<Person> {
     })
 }
 
-fn income_from_row(row: &AnyRow) -> anyhow::Result<IncomeRecord> {
+pub(crate) fn income_from_row(row: &AnyRow) -> anyhow::Result<IncomeRecord> {
     let fen = |c: &str| -> anyhow::Result<Money> { Ok(Money::from_fen(row.try_get(c)?)) };
     let oop: Option<i64> = row.try_get("compliant_oop_fen")?;
     Ok(IncomeRecord {
@@ -289,7 +292,7 @@ impl Db {
             .map_err(unexpected)
     }
 
-    async fn next_version_ids(
+    pub(crate) async fn next_version_ids(
         tx: &mut Transaction<'static, Any>,
         n: usize,
     ) -> StoreResult<std::ops::Range<i64>> {
@@ -298,7 +301,7 @@ impl Db {
     }
 
     /// Members in effect at `at` of the given households: person id, household id, row.
-    async fn members_of(
+    pub(crate) async fn members_of(
         &self,
         households: &[i64],
         at: ReadAt,

@@ -10,6 +10,7 @@ use crate::error::{api_method_not_allowed, api_not_found};
 pub(crate) mod audit;
 pub(crate) mod health;
 pub(crate) mod households;
+pub(crate) mod imports;
 pub(crate) mod regions;
 pub(crate) mod session;
 
@@ -18,6 +19,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/health", get(health::health))
         .route("/households", get(households::list_households))
         .route("/households/{id}", get(households::find_household))
+        .route("/households/export", get(imports::export_households))
+        .route("/imports/{id}", get(imports::import_batch))
         .route(
             "/households/{id}/history",
             get(households::household_history),

@@ -29,6 +29,8 @@ use crate::api;
         api::session::current,
         api::session::logout,
         api::audit::audit_log,
+        api::imports::export_households,
+        api::imports::import_batch,
     ),
     tags(
         (name = "households", description = "The registry of households, members and incomes"),
@@ -36,6 +38,7 @@ use crate::api;
         (name = "health", description = "Liveness"),
         (name = "session", description = "Logging in and out; the session cookie and CSRF token"),
         (name = "audit", description = "The audit log"),
+        (name = "imports", description = "Registry and income imports and their reports"),
     )
 )]
 struct ApiDoc;

@@ -7,5 +7,6 @@
 mod access;
 mod backup;
 mod changes;
+mod imports;
 mod registry;
 mod support;

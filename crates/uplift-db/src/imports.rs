@@ -1,0 +1,512 @@
+//! The import half of the store: lookups for matching, the atomic write of a planned import
+//! with its batch record, and the whole-household reads of exports.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+use uplift_app::imports::store::{
+    ImportBatch, ImportBatchId, ImportCounts, ImportPlan, ImportStore, StoredIssue,
+};
+use uplift_app::store::{
+    HouseholdDetail, HouseholdFilter, HouseholdId, IncomeEntry, IncomeId, MemberRecord, Page,
+    StoreResult,
+};
+use uplift_domain::household::{HouseholdNo, MemberStatus};
+use uplift_domain::resident_id::ResidentId;
+use uplift_domain::version::{ReadAt, VersionStamp, Versioned};
+
+use crate::Db;
+use crate::codec::{self, date_text, instant_text, known_at_text};
+use crate::registry::{
+    Cell, HOUSEHOLD_VERSION_COLUMNS, INCOME_VERSION_COLUMNS, LATEST_FIRST, PERSON_VERSION_COLUMNS,
+    household_cells, household_from_row, income_cells, income_from_row, insert_rows, reserve_keys,
+    unexpected,
+};
+use uplift_domain::household::Codebook;
+
+/// Bound values per `IN (…)` list.
+const CHUNK: usize = 500;
+
+/// `$first, $first+1, …` for `n` parameters.
+fn params(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn int_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn count(v: u64) -> Cell {
+    Cell::Int(i64::try_from(v).unwrap_or(i64::MAX))
+}
+
+impl Db {
+    /// The current versions of these households (internal keys of ours, not user input).
+    async fn current_households(
+        &self,
+        ids: &[i64],
+        at: ReadAt,
+    ) -> StoreResult<Vec<(HouseholdId, Versioned<uplift_domain::household::Household>)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT * FROM (SELECT hv.*, ROW_NUMBER() OVER (PARTITION BY household_id {LATEST_FIRST}) AS rn \
+                 FROM household_versions hv WHERE household_id IN ({}) AND valid_from <= $1 AND recorded_at <= $2) cur \
+                 WHERE rn = 1 ORDER BY household_no, household_id",
+                int_list(chunk)
+            );
+            let rows = sqlx::query(AssertSqlSafe(sql))
+                .bind(date_text(at.as_of))
+                .bind(known_at_text(at.known_at))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(unexpected)?;
+            for row in &rows {
+                let id = HouseholdId(row.try_get("household_id").map_err(unexpected)?);
+                let value = household_from_row(row).map_err(unexpected)?;
+                let stamp = codec::stamp(row).map_err(unexpected)?;
+                out.push((id, Versioned { value, stamp }));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whole households (members and incomes) at a point of view, in the order given.
+    async fn details_of(&self, ids: &[i64], at: ReadAt) -> StoreResult<Vec<HouseholdDetail>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let households = self.current_households(chunk, at).await?;
+            let mut members: HashMap<HouseholdId, Vec<MemberRecord>> = HashMap::new();
+            for (pid, hid, person) in self.members_of(chunk, at).await? {
+                members
+                    .entry(hid)
+                    .or_default()
+                    .push(MemberRecord { id: pid, person });
+            }
+            let sql = format!(
+                "SELECT * FROM (SELECT iv.*, ROW_NUMBER() OVER (PARTITION BY income_id {LATEST_FIRST}) AS rn \
+                 FROM income_versions iv WHERE household_id IN ({}) AND valid_from <= $1 AND recorded_at <= $2) cur \
+                 WHERE rn = 1 ORDER BY household_id, period_start DESC, income_id",
+                int_list(chunk)
+            );
+            let rows = sqlx::query(AssertSqlSafe(sql))
+                .bind(date_text(at.as_of))
+                .bind(known_at_text(at.known_at))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(unexpected)?;
+            let mut incomes: HashMap<HouseholdId, Vec<IncomeEntry>> = HashMap::new();
+            for row in &rows {
+                let hid = HouseholdId(row.try_get("household_id").map_err(unexpected)?);
+                incomes.entry(hid).or_default().push(IncomeEntry {
+                    id: IncomeId(row.try_get("income_id").map_err(unexpected)?),
+                    income: Versioned {
+                        value: income_from_row(row).map_err(unexpected)?,
+                        stamp: codec::stamp(row).map_err(unexpected)?,
+                    },
+                });
+            }
+            let mut by_id: HashMap<HouseholdId, _> = households.into_iter().collect();
+            for id in chunk {
+                let id = HouseholdId(*id);
+                if let Some(household) = by_id.remove(&id) {
+                    out.push(HouseholdDetail {
+                        id,
+                        household,
+                        members: members.remove(&id).unwrap_or_default(),
+                        incomes: incomes.remove(&id).unwrap_or_default(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl ImportStore for Db {
+    async fn households_of_id_numbers(
+        &self,
+        ids: &[ResidentId],
+        at: ReadAt,
+    ) -> StoreResult<Vec<(ResidentId, HouseholdNo)>> {
+        let mut held: Vec<(String, i64)> = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            let list = params(3, chunk.len());
+            let sql = format!(
+                "SELECT id_number, household_id FROM (SELECT pv.person_id, pv.id_number, pv.household_id, pv.status, \
+                 ROW_NUMBER() OVER (PARTITION BY person_id {LATEST_FIRST}) AS rn FROM person_versions pv \
+                 WHERE person_id IN (SELECT person_id FROM person_versions WHERE id_number IN ({list})) \
+                 AND valid_from <= $1 AND recorded_at <= $2) cur \
+                 WHERE rn = 1 AND status = '{}' AND id_number IN ({list})",
+                MemberStatus::Active.code()
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql))
+                .bind(date_text(at.as_of))
+                .bind(known_at_text(at.known_at));
+            for id in chunk {
+                q = q.bind(id.as_str().to_owned());
+            }
+            for row in q.fetch_all(&self.pool).await.map_err(unexpected)? {
+                held.push((
+                    row.try_get("id_number").map_err(unexpected)?,
+                    row.try_get("household_id").map_err(unexpected)?,
+                ));
+            }
+        }
+        let mut household_ids: Vec<i64> = held.iter().map(|(_, h)| *h).collect();
+        household_ids.sort_unstable();
+        household_ids.dedup();
+        let numbers: HashMap<i64, HouseholdNo> = self
+            .current_households(&household_ids, at)
+            .await?
+            .into_iter()
+            .map(|(id, h)| (id.0, h.value.household_no))
+            .collect();
+        Ok(held
+            .into_iter()
+            .filter_map(|(id, h)| Some((ResidentId::from_stored(&id)?, numbers.get(&h)?.clone())))
+            .collect())
+    }
+
+    async fn households_by_numbers(
+        &self,
+        nos: &[HouseholdNo],
+        at: ReadAt,
+    ) -> StoreResult<Vec<HouseholdDetail>> {
+        let mut ids: Vec<i64> = Vec::new();
+        for chunk in nos.chunks(CHUNK) {
+            let list = params(3, chunk.len());
+            let sql = format!(
+                "SELECT household_id FROM (SELECT hv.household_id, hv.household_no, \
+                 ROW_NUMBER() OVER (PARTITION BY household_id {LATEST_FIRST}) AS rn FROM household_versions hv \
+                 WHERE household_id IN (SELECT household_id FROM household_versions WHERE household_no IN ({list})) \
+                 AND valid_from <= $1 AND recorded_at <= $2) cur \
+                 WHERE rn = 1 AND household_no IN ({list})"
+            );
+            let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql))
+                .bind(date_text(at.as_of))
+                .bind(known_at_text(at.known_at));
+            for no in chunk {
+                q = q.bind(no.as_str().to_owned());
+            }
+            ids.extend(q.fetch_all(&self.pool).await.map_err(unexpected)?);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        self.details_of(&ids, at).await
+    }
+
+    async fn apply_import(
+        &self,
+        plan: &ImportPlan,
+        batch: &ImportBatch,
+        stamp: &VersionStamp,
+    ) -> StoreResult<ImportBatchId> {
+        let created = instant_text(&stamp.recorded_at);
+        let n_new_persons: usize = plan
+            .new_households
+            .iter()
+            .map(|h| h.members.len())
+            .sum::<usize>()
+            + plan.new_persons.len();
+        let n_new_incomes: usize = plan
+            .new_households
+            .iter()
+            .map(|h| h.incomes.len())
+            .sum::<usize>()
+            + plan.new_incomes.len();
+        let n_versions = plan.new_households.len()
+            + plan.household_versions.len()
+            + n_new_persons
+            + plan.person_versions.len()
+            + n_new_incomes
+            + plan.income_versions.len();
+
+        let mut tx = self.begin_write().await?;
+        let batch_id = reserve_keys(&mut tx, "import_batches", 1).await?;
+        let mut households = Vec::new();
+        let (mut household_versions, mut persons, mut person_versions) =
+            (Vec::new(), Vec::new(), Vec::new());
+        let (mut incomes, mut income_versions) = (Vec::new(), Vec::new());
+        if n_versions > 0 {
+            let mut household_id =
+                reserve_keys(&mut tx, "households", plan.new_households.len()).await?;
+            let mut person_id = reserve_keys(&mut tx, "persons", n_new_persons).await?;
+            let mut income_id = reserve_keys(&mut tx, "incomes", n_new_incomes).await?;
+            let mut versions = Self::next_version_ids(&mut tx, n_versions).await?;
+            let mut next_version = move || versions.next().expect("reserved enough version keys");
+            let income_stamp = |r: &uplift_domain::income::IncomeRecord| VersionStamp {
+                valid_from: r.period_end,
+                ..stamp.clone()
+            };
+            let mut new_person = |hid: i64, p, persons: &mut Vec<Vec<Cell>>, pv: &mut Vec<_>| {
+                persons.push(vec![Cell::Int(person_id), Cell::Text(created.clone())]);
+                pv.push(crate::registry::person_cells(
+                    next_version(),
+                    person_id,
+                    hid,
+                    p,
+                    stamp,
+                ));
+                person_id += 1;
+            };
+            let mut income_rows = Vec::new();
+            for new in &plan.new_households {
+                let hid = household_id;
+                household_id += 1;
+                households.push(vec![Cell::Int(hid), Cell::Text(created.clone())]);
+                household_versions.push((hid, new.household.clone()));
+                for p in &new.members {
+                    new_person(hid, p, &mut persons, &mut person_versions);
+                }
+                for r in &new.incomes {
+                    income_rows.push((hid, None, r));
+                }
+            }
+            for (hid, p) in &plan.new_persons {
+                new_person(hid.0, p, &mut persons, &mut person_versions);
+            }
+            for (hid, pid, p) in &plan.person_versions {
+                person_versions.push(crate::registry::person_cells(
+                    next_version(),
+                    pid.0,
+                    hid.0,
+                    p,
+                    stamp,
+                ));
+            }
+            for (hid, r) in &plan.new_incomes {
+                income_rows.push((hid.0, None, r));
+            }
+            for (hid, iid, r) in &plan.income_versions {
+                income_rows.push((hid.0, Some(iid.0), r));
+            }
+            for (hid, existing, r) in income_rows {
+                let iid = match existing {
+                    Some(iid) => iid,
+                    None => {
+                        let iid = income_id;
+                        income_id += 1;
+                        incomes.push(vec![
+                            Cell::Int(iid),
+                            Cell::Int(hid),
+                            Cell::Text(created.clone()),
+                        ]);
+                        iid
+                    }
+                };
+                income_versions.push(income_cells(next_version(), iid, hid, r, &income_stamp(r)));
+            }
+            let household_versions: Vec<Vec<Cell>> = household_versions
+                .iter()
+                .chain(
+                    plan.household_versions
+                        .iter()
+                        .map(|(id, h)| (id.0, h.clone()))
+                        .collect::<Vec<_>>()
+                        .iter(),
+                )
+                .map(|(hid, h)| household_cells(next_version(), *hid, h, stamp))
+                .collect();
+            let b = self.backend;
+            insert_rows(b, &mut tx, "households (id, created_at)", 2, households).await?;
+            insert_rows(
+                b,
+                &mut tx,
+                HOUSEHOLD_VERSION_COLUMNS,
+                11,
+                household_versions,
+            )
+            .await?;
+            insert_rows(b, &mut tx, "persons (id, created_at)", 2, persons).await?;
+            insert_rows(b, &mut tx, PERSON_VERSION_COLUMNS, 21, person_versions).await?;
+            insert_rows(
+                b,
+                &mut tx,
+                "incomes (id, household_id, created_at)",
+                3,
+                incomes,
+            )
+            .await?;
+            insert_rows(b, &mut tx, INCOME_VERSION_COLUMNS, 16, income_versions).await?;
+        }
+        write_batch(self, &mut tx, batch_id, batch).await?;
+        tx.commit().await.map_err(unexpected)?;
+        Ok(ImportBatchId(batch_id))
+    }
+
+    async fn import_batch(&self, id: ImportBatchId) -> StoreResult<Option<ImportBatch>> {
+        let Some(row) = sqlx::query("SELECT * FROM import_batches WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unexpected)?
+        else {
+            return Ok(None);
+        };
+        let n = |c: &str| -> StoreResult<u64> {
+            let v: i64 = row.try_get(c).map_err(unexpected)?;
+            Ok(u64::try_from(v).unwrap_or(0))
+        };
+        let counts = ImportCounts {
+            rows: n("rows_read")?,
+            rejected_rows: n("rejected_rows")?,
+            households_new: n("households_new")?,
+            households_changed: n("households_changed")?,
+            households_unchanged: n("households_unchanged")?,
+            households_skipped: n("households_skipped")?,
+            persons_new: n("persons_new")?,
+            persons_changed: n("persons_changed")?,
+            persons_unchanged: n("persons_unchanged")?,
+            incomes_new: n("incomes_new")?,
+            incomes_changed: n("incomes_changed")?,
+            incomes_unchanged: n("incomes_unchanged")?,
+            errors: n("errors")?,
+            warnings: n("warnings")?,
+        };
+        let text = |c: &str| -> StoreResult<String> { row.try_get(c).map_err(unexpected) };
+        let issues = sqlx::query("SELECT * FROM import_issues WHERE batch_id = $1 ORDER BY seq")
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unexpected)?
+            .iter()
+            .map(|r| -> anyhow::Result<StoredIssue> {
+                let row_no: i64 = r.try_get("row_no")?;
+                Ok(StoredIssue {
+                    row: u64::try_from(row_no).unwrap_or(0),
+                    column: r.try_get("column_name")?,
+                    field: r.try_get("field")?,
+                    rule: r.try_get("rule")?,
+                    severity: r.try_get("severity")?,
+                    message_zh: r.try_get("message_zh")?,
+                    message_en: r.try_get("message_en")?,
+                    value: r.try_get("value")?,
+                    household_no: r.try_get("household_no")?,
+                    cells: r.try_get("cells")?,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+            .map_err(unexpected)?;
+        Ok(Some(ImportBatch {
+            id: Some(id),
+            file_name: text("file_name")?,
+            checksum: text("checksum")?,
+            kind: text("kind")?,
+            mode: text("mode")?,
+            status: text("status")?,
+            actor: text("actor")?,
+            recorded_at: codec::parse_instant(&text("recorded_at")?).map_err(unexpected)?,
+            headers: text("headers")?,
+            counts,
+            issues,
+        }))
+    }
+
+    async fn export_households(
+        &self,
+        filter: &HouseholdFilter,
+        at: ReadAt,
+    ) -> StoreResult<Vec<HouseholdDetail>> {
+        use uplift_app::store::Store;
+        let mut ids = Vec::new();
+        let mut number = 1;
+        loop {
+            let page = self
+                .list_households(filter, at, Page::new(number, Page::MAX_SIZE))
+                .await?;
+            let done = page.items.len() < Page::MAX_SIZE as usize;
+            ids.extend(page.items.iter().map(|s| s.id.0));
+            if done {
+                break;
+            }
+            number += 1;
+        }
+        let mut details = self.details_of(&ids, at).await?;
+        details.sort_by(|a, b| {
+            (a.household.value.household_no.as_str(), a.id)
+                .cmp(&(b.household.value.household_no.as_str(), b.id))
+        });
+        Ok(details)
+    }
+}
+
+async fn write_batch(
+    db: &Db,
+    tx: &mut Transaction<'static, Any>,
+    id: i64,
+    batch: &ImportBatch,
+) -> StoreResult<()> {
+    let c = &batch.counts;
+    let row = vec![
+        Cell::Int(id),
+        Cell::Text(batch.file_name.clone()),
+        Cell::Text(batch.checksum.clone()),
+        Cell::Text(batch.kind.clone()),
+        Cell::Text(batch.mode.clone()),
+        Cell::Text(batch.status.clone()),
+        Cell::Text(batch.actor.clone()),
+        Cell::Text(instant_text(&batch.recorded_at)),
+        Cell::Text(batch.headers.clone()),
+        count(c.rows),
+        count(c.rejected_rows),
+        count(c.households_new),
+        count(c.households_changed),
+        count(c.households_unchanged),
+        count(c.households_skipped),
+        count(c.persons_new),
+        count(c.persons_changed),
+        count(c.persons_unchanged),
+        count(c.incomes_new),
+        count(c.incomes_changed),
+        count(c.incomes_unchanged),
+        count(c.errors),
+        count(c.warnings),
+    ];
+    insert_rows(
+        db.backend,
+        tx,
+        "import_batches (id, file_name, checksum, kind, mode, status, actor, recorded_at, headers, \
+         rows_read, rejected_rows, households_new, households_changed, households_unchanged, \
+         households_skipped, persons_new, persons_changed, persons_unchanged, incomes_new, \
+         incomes_changed, incomes_unchanged, errors, warnings)",
+        23,
+        vec![row],
+    )
+    .await?;
+    let issues = batch
+        .issues
+        .iter()
+        .enumerate()
+        .map(|(seq, i)| {
+            vec![
+                Cell::Int(id),
+                count(seq as u64),
+                count(i.row),
+                Cell::Text(i.column.clone()),
+                Cell::Text(i.field.clone()),
+                Cell::Text(i.rule.clone()),
+                Cell::Text(i.severity.clone()),
+                Cell::Text(i.message_zh.clone()),
+                Cell::Text(i.message_en.clone()),
+                Cell::Text(i.value.clone()),
+                Cell::Text(i.household_no.clone()),
+                Cell::Text(i.cells.clone()),
+            ]
+        })
+        .collect();
+    insert_rows(
+        db.backend,
+        tx,
+        "import_issues (batch_id, seq, row_no, column_name, field, rule, severity, message_zh, \
+         message_en, value, household_no, cells)",
+        12,
+        issues,
+    )
+    .await
+}
