@@ -15,6 +15,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 use uplift_app::store::Store;
 
 mod access;
+mod cases;
 mod codec;
 mod migrate;
 mod registry;

@@ -25,7 +25,9 @@ use crate::household::{Codebook, codebook};
 use crate::policy::{PolicyPack, TimeLimit};
 
 pub use elimination::{ConditionResult, EliminationFacts, check_elimination};
-pub use measure::{FundingSource, MeasureCategory, MeasureFact, MismatchProblem, check_measures};
+pub use measure::{
+    FundingSource, Measure, MeasureCategory, MeasureFact, MismatchProblem, Visit, check_measures,
+};
 
 codebook!(
     /// How the clue was found (domain.md §5.1).

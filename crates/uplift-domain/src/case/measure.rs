@@ -94,6 +94,108 @@ impl MeasureFact {
     }
 }
 
+/// A measure put in place for a household (domain.md §7.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Measure {
+    pub category: MeasureCategory,
+    /// What it is, e.g. 「产业奖补：养殖湘西黄牛 2 头」.
+    pub name: String,
+    pub start: NaiveDate,
+    pub end: Option<NaiveDate>,
+    pub amount: Money,
+    pub funding: FundingSource,
+}
+
+impl Measure {
+    pub const NAME_MAX: usize = 200;
+
+    /// Checks the measure's own invariants; the message names the field.
+    pub fn check(&self) -> Result<(), String> {
+        if self.name.trim().is_empty() {
+            return Err("name: must not be empty".into());
+        }
+        if self.name.chars().count() > Self::NAME_MAX {
+            return Err(format!("name: longer than {} characters", Self::NAME_MAX));
+        }
+        if let Some(end) = self.end
+            && end < self.start
+        {
+            return Err(format!("end: {end} is before the start {}", self.start));
+        }
+        if self.amount < Money::ZERO {
+            return Err(format!(
+                "amount: must not be negative, found {}",
+                self.amount
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn fact(&self) -> MeasureFact {
+        MeasureFact {
+            category: self.category,
+            start: self.start,
+            end: self.end,
+            amount: self.amount,
+        }
+    }
+}
+
+/// A visit by a helper or cadre (domain.md §7.3). `None` findings were not looked at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visit {
+    pub date: NaiveDate,
+    pub visitor: String,
+    pub income_above_line: Option<bool>,
+    pub health_ok: Option<bool>,
+    pub schooling_ok: Option<bool>,
+    pub work_ok: Option<bool>,
+    pub housing_ok: Option<bool>,
+    pub water_ok: Option<bool>,
+    pub findings: String,
+    pub problems: String,
+    pub follow_ups: String,
+    /// A reference to a photo kept beside the database (a path or a content hash).
+    pub photo: Option<String>,
+}
+
+impl Visit {
+    pub const TEXT_MAX: usize = 2000;
+
+    pub fn check(&self, today: NaiveDate) -> Result<(), String> {
+        if self.visitor.trim().is_empty() {
+            return Err("visitor: must not be empty".into());
+        }
+        if self.date > today {
+            return Err(format!("date: {} is after today {today}", self.date));
+        }
+        for (field, text) in [
+            ("findings", &self.findings),
+            ("problems", &self.problems),
+            ("follow_ups", &self.follow_ups),
+        ] {
+            if text.chars().count() > Self::TEXT_MAX {
+                return Err(format!(
+                    "{field}: longer than {} characters",
+                    Self::TEXT_MAX
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn evidence(&self) -> super::elimination::VisitEvidence {
+        super::elimination::VisitEvidence {
+            date: self.date,
+            income_above_line: self.income_above_line,
+            schooling_ok: self.schooling_ok,
+            health_ok: self.health_ok,
+            housing_ok: self.housing_ok,
+            water_ok: self.water_ok,
+        }
+    }
+}
+
 /// Risk codes of the shipped codebook (domain.md §4.1, [S83][S84]) that the match rules name.
 pub const RISK_SCHOOLING: &str = "09";
 pub const RISK_HOUSING: &str = "10";
