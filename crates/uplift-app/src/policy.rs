@@ -15,7 +15,7 @@ use uplift_domain::income::Money;
 use uplift_domain::policy::{
     Category, DashboardRules, EliminationRules, HousingGrade, IndustryShare, OutOfPocketRule,
     PackField, PackProblem, PackScope, PolicyBook, PolicyPack, RiskType, ScreeningThresholds,
-    Terminology,
+    StepLimits, Terminology, TimeLimit,
 };
 use uplift_domain::region::{RegionCode, RegionLevel};
 
@@ -379,6 +379,20 @@ pub fn render_pack(pack: &PolicyPack) -> String {
         "  识别时限 Identification limit: {} 天 days from clue to decision",
         pack.identification_limit_days
     );
+    let l = &pack.step_limits;
+    let _ = writeln!(
+        out,
+        "  步骤时限 Step limits: 受理 accept {}, 核实 verification {}, 比对 comparison {}, 评议 appraisal {}, 公示张贴 notice posting {}, 乡镇审核 township review {}, 县级审定 county approval {}, 公告 announcement {}, 录入 national entry {}",
+        l.accept,
+        l.verification,
+        l.comparison,
+        l.appraisal,
+        l.notice_posting,
+        l.township_review,
+        l.county_approval,
+        l.announcement,
+        l.national_entry
+    );
     let e = &pack.elimination;
     let _ = writeln!(
         out,
@@ -471,6 +485,7 @@ const TOP_KEYS: &[&str] = &[
     "dashboard",
     "categories",
     "risk_types",
+    "time_limits",
 ];
 const PACK_KEYS: &[&str] = &[
     "province",
@@ -508,6 +523,17 @@ const SCREENING_KEYS: &[&str] = &[
     "housing_unsafe_grades",
 ];
 const DASHBOARD_KEYS: &[&str] = &["min_cell"];
+const TIME_LIMIT_KEYS: &[&str] = &[
+    "accept",
+    "verification",
+    "comparison",
+    "appraisal",
+    "notice_posting",
+    "township_review",
+    "county_approval",
+    "announcement",
+    "national_entry",
+];
 const CATEGORY_KEYS: &[&str] = &["code", "zh", "en"];
 const RISK_TYPE_KEYS: &[&str] = &["code", "zh", "en", "parent"];
 
@@ -521,6 +547,7 @@ const OVERRIDE_TOP_KEYS: &[&str] = &[
     "funds",
     "screening",
     "dashboard",
+    "time_limits",
 ];
 const OVERRIDE_PACK_KEYS: &[&str] = &[
     "county",
@@ -960,6 +987,10 @@ fn read_pack(ctx: &mut Ctx, table: &Table) -> Option<PolicyPack> {
         })
     });
 
+    let step_limits = ctx
+        .table(table, "time_limits", TIME_LIMIT_KEYS)
+        .map(|t| read_step_limits(ctx, t));
+
     let dashboard = ctx
         .table(table, "dashboard", DASHBOARD_KEYS)
         .map(|t| ctx.number(t, "dashboard", "min_cell", 1, u32::MAX));
@@ -1010,6 +1041,7 @@ fn read_pack(ctx: &mut Ctx, table: &Table) -> Option<PolicyPack> {
         notice_days: notice_days?,
         notice_working_days: notice_working_days?,
         identification_limit_days: identification_limit_days?,
+        step_limits: step_limits??,
         elimination: elimination??,
         industry_share: industry_share??,
         screening: screening??,
@@ -1023,6 +1055,44 @@ fn read_pack(ctx: &mut Ctx, table: &Table) -> Option<PolicyPack> {
         ctx.error(&key, problem.to_string());
     }
     Some(pack)
+}
+
+fn read_step_limits(ctx: &mut Ctx, t: &Table) -> Option<StepLimits> {
+    let mut limit = |key: &str| {
+        let text = ctx.text(t, "time_limits", key)?;
+        match TimeLimit::parse(&text) {
+            Some(limit) if limit.amount > 0 => Some(limit),
+            _ => {
+                ctx.error(
+                    &join("time_limits", key),
+                    format!(
+                        "expected \"<amount ≥ 1> calendar-days|working-days|months\", found {text:?}"
+                    ),
+                );
+                None
+            }
+        }
+    };
+    let accept = limit("accept");
+    let verification = limit("verification");
+    let comparison = limit("comparison");
+    let appraisal = limit("appraisal");
+    let notice_posting = limit("notice_posting");
+    let township_review = limit("township_review");
+    let county_approval = limit("county_approval");
+    let announcement = limit("announcement");
+    let national_entry = limit("national_entry");
+    Some(StepLimits {
+        accept: accept?,
+        verification: verification?,
+        comparison: comparison?,
+        appraisal: appraisal?,
+        notice_posting: notice_posting?,
+        township_review: township_review?,
+        county_approval: county_approval?,
+        announcement: announcement?,
+        national_entry: national_entry?,
+    })
 }
 
 fn read_industry_share(ctx: &mut Ctx, t: &Table) -> Option<IndustryShare> {
@@ -1558,6 +1628,23 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_time_limit_is_named() {
+        for bad in ["\"2 weeks\"", "\"0 calendar-days\"", "\"two working-days\""] {
+            let text =
+                HUNAN_2026.replace("accept = \"2 calendar-days\"", &format!("accept = {bad}"));
+            let errors = errors_of(&text);
+            assert_eq!(errors.len(), 1, "{errors:#?}");
+            assert!(
+                errors[0]
+                    .starts_with("policy/43-hunan/2026.toml: key time_limits.accept: expected"),
+                "{errors:#?}"
+            );
+        }
+        let pack = parse_pack("hunan.toml", HUNAN_2026).unwrap();
+        assert_eq!(pack.step_limits.announcement.to_string(), "5 working-days");
+    }
+
+    #[test]
     fn broken_toml_says_where() {
         let errors = errors_of("[pack\nyear = 2026\n");
         assert_eq!(errors.len(), 1);
@@ -1581,7 +1668,7 @@ mod tests {
         assert_eq!(
             errors,
             [
-                "rucheng.toml: key categories: a county pack may not override this key; it may hold pack, monitoring, identification, elimination, funds, screening, dashboard",
+                "rucheng.toml: key categories: a county pack may not override this key; it may hold pack, monitoring, identification, elimination, funds, screening, dashboard, time_limits",
                 "rucheng.toml: key pack.terminology: a county pack may not override this key; in [pack] it may hold county, extends, name_zh, name_en, year, effective_from, sources",
             ]
         );

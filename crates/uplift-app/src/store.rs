@@ -176,7 +176,11 @@ pub struct RegistryCounts {
 
 #[async_trait]
 pub trait Store:
-    Send + Sync + crate::changes::ChangeStore + crate::imports::store::ImportStore
+    Send
+    + Sync
+    + crate::changes::ChangeStore
+    + crate::imports::store::ImportStore
+    + crate::cases::CaseStore
 {
     /// Which backend this is, for logs and `uplift` output (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;

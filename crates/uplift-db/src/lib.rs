@@ -16,6 +16,7 @@ use uplift_app::store::Store;
 
 mod access;
 mod backup;
+mod cases;
 mod changes;
 mod codec;
 mod imports;

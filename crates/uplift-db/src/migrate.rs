@@ -32,6 +32,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0003_imports.sql"),
     },
     Migration {
+        version: 5,
+        name: "cases",
+        sqlite: include_str!("../migrations/sqlite/0005_cases.sql"),
+        postgres: include_str!("../migrations/postgres/0005_cases.sql"),
+    },
+    Migration {
         version: 7,
         name: "audit_chain",
         sqlite: include_str!("../migrations/sqlite/0007_audit_chain.sql"),

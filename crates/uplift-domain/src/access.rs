@@ -61,6 +61,24 @@ pub enum Action {
     ManageUsers,
     /// Reveal a masked field for a stated reason (recorded).
     Unmask,
+    /// Record a clue and open a case (domain.md §5.1).
+    OpenCase,
+    /// Household verification of a case, with the commitment and authorisation.
+    VerifyCase,
+    /// Information comparison with the departments (county bureau).
+    CompareCase,
+    /// Village appraisal, public notice and objections.
+    AppraiseCase,
+    /// Township: accept a declaration, review a case.
+    ReviewCase,
+    /// County approval of a case.
+    ApproveCase,
+    /// Result announcement and entry into the national system.
+    AnnounceCase,
+    /// Record measures and visits.
+    RecordAssistance,
+    /// Propose a household for risk elimination.
+    ProposeElimination,
 }
 
 /// A personal field that domain.md §5.2 forbids publishing.
@@ -139,13 +157,31 @@ impl Role {
     pub fn may(self, action: Action) -> bool {
         use Action::*;
         match self {
-            Role::VillageCadre => {
-                matches!(action, ReadRegistry | ReadHistory | EditRegistry | Unmask)
-            }
-            Role::Helper => matches!(action, ReadRegistry | ReadHistory),
-            Role::TownshipReviewer => {
-                matches!(action, ReadRegistry | ReadHistory | EditRegistry | Unmask)
-            }
+            Role::VillageCadre => matches!(
+                action,
+                ReadRegistry
+                    | ReadHistory
+                    | EditRegistry
+                    | Unmask
+                    | OpenCase
+                    | VerifyCase
+                    | AppraiseCase
+                    | RecordAssistance
+                    | ProposeElimination
+            ),
+            Role::Helper => matches!(action, ReadRegistry | ReadHistory | RecordAssistance),
+            Role::TownshipReviewer => matches!(
+                action,
+                ReadRegistry
+                    | ReadHistory
+                    | EditRegistry
+                    | Unmask
+                    | OpenCase
+                    | VerifyCase
+                    | ReviewCase
+                    | AnnounceCase
+                    | RecordAssistance
+            ),
             Role::CountyOfficer => matches!(
                 action,
                 ReadRegistry
@@ -154,6 +190,12 @@ impl Role {
                     | ImportRegistry
                     | ReadFeedSummary
                     | Unmask
+                    | OpenCase
+                    | CompareCase
+                    | ApproveCase
+                    | AnnounceCase
+                    | RecordAssistance
+                    | ProposeElimination
             ),
             Role::CountyAdmin => true,
             Role::CityViewer | Role::ProvinceViewer => matches!(action, ReadRegistry),

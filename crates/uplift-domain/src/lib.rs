@@ -5,6 +5,8 @@
 //! such as "today" come in as arguments; reference data (division codes) is compiled in.
 
 pub mod access;
+pub mod calendar;
+pub mod case;
 pub mod household;
 pub mod income;
 pub mod policy;

@@ -143,6 +143,99 @@ pub struct EliminationRules {
     pub min_months_income_stable: u8,
 }
 
+/// The unit a time limit is counted in (domain.md §5.2: "15 days", "5 working days", "half a year").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LimitUnit {
+    CalendarDays,
+    WorkingDays,
+    Months,
+}
+
+impl LimitUnit {
+    pub const ALL: [LimitUnit; 3] = [
+        LimitUnit::CalendarDays,
+        LimitUnit::WorkingDays,
+        LimitUnit::Months,
+    ];
+
+    /// The key used in policy files: `calendar-days`, `working-days` or `months`.
+    pub fn key(self) -> &'static str {
+        match self {
+            LimitUnit::CalendarDays => "calendar-days",
+            LimitUnit::WorkingDays => "working-days",
+            LimitUnit::Months => "months",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LimitUnit> {
+        LimitUnit::ALL.into_iter().find(|u| u.key() == s)
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            LimitUnit::CalendarDays => "天",
+            LimitUnit::WorkingDays => "个工作日",
+            LimitUnit::Months => "个月",
+        }
+    }
+}
+
+/// A time limit: an amount and its unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TimeLimit {
+    pub amount: u16,
+    pub unit: LimitUnit,
+}
+
+impl TimeLimit {
+    pub fn calendar_days(amount: u16) -> TimeLimit {
+        TimeLimit {
+            amount,
+            unit: LimitUnit::CalendarDays,
+        }
+    }
+
+    /// Parses the policy-file form `"<amount> <unit>"`, e.g. `"2 working-days"`.
+    pub fn parse(s: &str) -> Option<TimeLimit> {
+        let (amount, unit) = s.trim().split_once(' ')?;
+        Some(TimeLimit {
+            amount: amount.parse().ok()?,
+            unit: LimitUnit::parse(unit.trim())?,
+        })
+    }
+}
+
+impl fmt::Display for TimeLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount, self.unit.key())
+    }
+}
+
+/// The time limit of each step of identification and elimination, each counted from the end of
+/// the step before (domain.md §5.2). The whole procedure's limit is `identification_limit_days`;
+/// the public notice's minimum is `notice_days`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepLimits {
+    /// A self-declaration routed to the township is accepted and passed to the village (Anhui: 2 days).
+    pub accept: TimeLimit,
+    /// Household verification after the clue (Anhui: 2 days; elsewhere 3).
+    pub verification: TimeLimit,
+    /// Information comparison with the departments (one county: 5 days).
+    pub comparison: TimeLimit,
+    /// Village democratic appraisal after comparison.
+    pub appraisal: TimeLimit,
+    /// Posting the public notice after the appraisal.
+    pub notice_posting: TimeLimit,
+    /// Township review after the notice closes.
+    pub township_review: TimeLimit,
+    /// County approval after the township review.
+    pub county_approval: TimeLimit,
+    /// Result announcement after approval (Yunnan 文山: within 5 working days).
+    pub announcement: TimeLimit,
+    /// Entry into the national system after the announcement.
+    pub national_entry: TimeLimit,
+}
+
 /// The share of funds to be spent on industrial development (domain.md §9.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IndustryShare {
@@ -237,6 +330,8 @@ pub struct PolicyPack {
     pub notice_working_days: bool,
     /// Calendar days from the clue to completed identification (national Work Guide: 15).
     pub identification_limit_days: u16,
+    /// The limit of each step (domain.md §5.2).
+    pub step_limits: StepLimits,
     pub elimination: EliminationRules,
     pub industry_share: IndustryShare,
     pub screening: ScreeningThresholds,
@@ -614,6 +709,17 @@ mod tests {
             notice_days: 5,
             notice_working_days: false,
             identification_limit_days: 15,
+            step_limits: StepLimits {
+                accept: TimeLimit::calendar_days(2),
+                verification: TimeLimit::calendar_days(2),
+                comparison: TimeLimit::calendar_days(5),
+                appraisal: TimeLimit::calendar_days(2),
+                notice_posting: TimeLimit::calendar_days(1),
+                township_review: TimeLimit::calendar_days(2),
+                county_approval: TimeLimit::calendar_days(3),
+                announcement: TimeLimit::calendar_days(5),
+                national_entry: TimeLimit::calendar_days(5),
+            },
             elimination: EliminationRules {
                 min_months_identified: 6,
                 min_measures: 1,

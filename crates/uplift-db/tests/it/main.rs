@@ -6,6 +6,7 @@
 
 mod access;
 mod backup;
+mod cases;
 mod changes;
 mod imports;
 mod registry;
