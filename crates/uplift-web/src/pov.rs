@@ -146,6 +146,7 @@ impl ListParams {
             region,
             household_type,
             search: present(&self.q).map(str::to_owned),
+            income_band: None,
         })
     }
 
