@@ -46,8 +46,8 @@ impl IncomeBand {
     pub fn code(self) -> &'static str {
         match self {
             IncomeBand::BelowLine => "below_line",
-            IncomeBand::NearLine => "line_to_1_5",
-            IncomeBand::AboveNear => "above_1_5",
+            IncomeBand::NearLine => "near_line",
+            IncomeBand::AboveNear => "above_near",
             IncomeBand::NoRecord => "no_record",
         }
     }
@@ -602,6 +602,6 @@ mod tests {
         ];
         assert_eq!(growth_permille(&years), Some(100));
         assert_eq!(growth_permille(&years[..1]), None);
-        assert_eq!(IncomeBand::parse("line_to_1_5"), Some(IncomeBand::NearLine));
+        assert_eq!(IncomeBand::parse("near_line"), Some(IncomeBand::NearLine));
     }
 }

@@ -29,6 +29,7 @@ use crate::api;
         api::session::current,
         api::session::logout,
         api::audit::audit_log,
+        api::dashboard::get_dashboard,
     ),
     tags(
         (name = "households", description = "The registry of households, members and incomes"),
@@ -36,6 +37,7 @@ use crate::api;
         (name = "health", description = "Liveness"),
         (name = "session", description = "Logging in and out; the session cookie and CSRF token"),
         (name = "audit", description = "The audit log"),
+        (name = "dashboard", description = "Five-level dashboards: figures of a region at a point of view"),
     )
 )]
 struct ApiDoc;

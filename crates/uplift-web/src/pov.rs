@@ -38,6 +38,9 @@ pub(crate) struct ListParams {
     pub(crate) household_type: Option<String>,
     /// A household number, or a member's name or ID number (exact match).
     pub(crate) q: Option<String>,
+    /// Income band of the latest income record against the monitoring line in force:
+    /// `below_line`, `near_line`, `above_near` or `no_record`.
+    pub(crate) band: Option<String>,
     /// Page number, from 1.
     pub(crate) page: Option<String>,
     /// Rows per page, 1–500; default 50.
