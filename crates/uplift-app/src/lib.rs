@@ -10,6 +10,7 @@ use uplift_domain::policy::PolicyBook;
 pub mod access;
 pub mod cases;
 pub mod changes;
+pub mod dashboard;
 pub mod households;
 pub mod import;
 pub mod imports;

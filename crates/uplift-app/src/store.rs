@@ -65,6 +65,8 @@ pub struct HouseholdFilter {
     pub household_type: Option<HouseholdType>,
     /// A household number, or a member's name or ID number (exact match).
     pub search: Option<String>,
+    /// Only households whose latest income record puts them in this band.
+    pub income_band: Option<crate::dashboard::BandFilter>,
 }
 
 impl HouseholdFilter {
@@ -74,6 +76,7 @@ impl HouseholdFilter {
             region: None,
             household_type: None,
             search: None,
+            income_band: None,
         }
     }
 }
@@ -181,6 +184,7 @@ pub trait Store:
     + crate::changes::ChangeStore
     + crate::imports::store::ImportStore
     + crate::cases::CaseStore
+    + crate::dashboard::DashboardStore
 {
     /// Which backend this is, for logs and `uplift` output (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;

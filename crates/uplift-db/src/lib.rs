@@ -19,6 +19,7 @@ mod backup;
 mod cases;
 mod changes;
 mod codec;
+mod dashboard;
 mod imports;
 mod migrate;
 mod registry;

@@ -606,6 +606,9 @@ impl Store for Db {
             binds.push(t.code().to_owned());
             conditions.push_str(&format!(" AND household_type = ${}", 4 + binds.len()));
         }
+        if let Some(band) = &filter.income_band {
+            conditions.push_str(&crate::dashboard::band_condition(band));
+        }
         if let Some(s) = filter
             .search
             .as_deref()

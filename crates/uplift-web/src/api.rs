@@ -8,6 +8,7 @@ use crate::AppState;
 use crate::error::{api_method_not_allowed, api_not_found};
 
 pub(crate) mod audit;
+pub(crate) mod dashboard;
 pub(crate) mod health;
 pub(crate) mod households;
 pub(crate) mod imports;
@@ -37,6 +38,7 @@ pub(crate) fn router() -> Router<AppState> {
                 .delete(session::logout),
         )
         .route("/audit", get(audit::audit_log))
+        .route("/dashboard", get(dashboard::get_dashboard))
         .method_not_allowed_fallback(api_method_not_allowed);
     let api = Router::new()
         .nest("/v1", v1)

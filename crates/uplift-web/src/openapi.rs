@@ -31,6 +31,7 @@ use crate::api;
         api::audit::audit_log,
         api::imports::export_households,
         api::imports::import_batch,
+        api::dashboard::get_dashboard,
     ),
     tags(
         (name = "households", description = "The registry of households, members and incomes"),
@@ -39,6 +40,7 @@ use crate::api;
         (name = "session", description = "Logging in and out; the session cookie and CSRF token"),
         (name = "audit", description = "The audit log"),
         (name = "imports", description = "Registry and income imports and their reports"),
+        (name = "dashboard", description = "Five-level dashboards: figures of a region at a point of view"),
     )
 )]
 struct ApiDoc;

@@ -47,6 +47,9 @@ pub(crate) struct ListParams {
     pub(crate) household_type: Option<String>,
     /// A household number, or a member's name or ID number (exact match).
     pub(crate) q: Option<String>,
+    /// Income band of the latest income record against the monitoring line in force:
+    /// `below_line`, `near_line`, `above_near` or `no_record`.
+    pub(crate) band: Option<String>,
     /// Page number, from 1.
     #[param(value_type = Option<String>, pattern = r"^$|^[1-9][0-9]{0,5}$")]
     pub(crate) page: Option<String>,
@@ -196,6 +199,7 @@ impl ListParams {
             region,
             household_type,
             search: present(&self.q).map(str::to_owned),
+            income_band: None,
         })
     }
 

@@ -9,7 +9,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,8 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::i18n::{self, Lang};
 
+mod charts;
+mod dashboard;
 mod household;
 mod households;
 mod login;
@@ -41,6 +43,11 @@ pub(crate) fn templates() -> Environment<'static> {
             include_str!("../templates/household.html"),
         ),
         ("login.html", include_str!("../templates/login.html")),
+        (
+            "dashboard.html",
+            include_str!("../templates/dashboard.html"),
+        ),
+        ("home.html", include_str!("../templates/home.html")),
         ("error.html", include_str!("../templates/error.html")),
     ];
     for (name, source) in sources {
@@ -63,11 +70,15 @@ pub(crate) const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/static/uplift.css"),
     ("GET", "/api/openapi.json"),
     ("GET", "/api/docs/"),
+    ("GET", "/dashboard"),
+    ("GET", "/dashboard/export"),
 ];
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/households") }))
+        .route("/", get(dashboard::home))
+        .route("/dashboard", get(dashboard::page))
+        .route("/dashboard/export", get(dashboard::export))
         .route("/households", get(households::page))
         .route("/households/{id}", get(household::page))
         .route(
@@ -330,6 +341,8 @@ mod tests {
             "household.html",
             "error.html",
             "login.html",
+            "dashboard.html",
+            "home.html",
         ] {
             assert!(env.get_template(name).is_ok(), "{name}");
         }

@@ -212,6 +212,7 @@ pub async fn export(args: ExportArgs, actor: &str) -> anyhow::Result<()> {
             region,
             household_type,
             search: args.search.clone(),
+            income_band: None,
         },
         at: ReadAt::current(as_of),
         headers,

@@ -8,6 +8,7 @@ mod access;
 mod backup;
 mod cases;
 mod changes;
+mod dashboard;
 mod imports;
 mod registry;
 mod support;

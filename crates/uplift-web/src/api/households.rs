@@ -214,7 +214,8 @@ pub(crate) async fn list_households(
 ) -> Result<Json<HouseholdListView>, ApiError> {
     caller.require(Action::ReadRegistry)?;
     let pov = pov.parse_strict(state.app.clock.today())?;
-    let filter = list.filter(caller.scope())?;
+    let mut filter = list.filter(caller.scope())?;
+    crate::api::dashboard::apply_band(&state, &caller, &list, &mut filter, pov.at.as_of)?;
     let page = households::list(&state.app, &filter, pov.at, list.page()?).await?;
     let villages = village_names(&state.app, &page).await?;
     Ok(Json(HouseholdListView {

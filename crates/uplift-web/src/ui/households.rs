@@ -25,6 +25,8 @@ struct ListContext {
     region: String,
     household_type: String,
     q: String,
+    band: String,
+    band_label: String,
     as_of: String,
     known_at: String,
     banner: Option<String>,
@@ -96,7 +98,9 @@ async fn build(
     let Query(pov_params) = pov?;
     let app = &state.app;
     let pov = pov_params.parse(app.clock.today())?;
-    let filter = list.filter(scope)?;
+    let mut filter = list.filter(scope)?;
+    crate::api::dashboard::apply_band(state, caller, &list, &mut filter, pov.at.as_of)?;
+    let band = list.band.clone().unwrap_or_default();
     let paging = list.page()?;
     let page = households::list(app, &filter, pov.at, paging).await?;
     let villages = village_names(app, &page).await?;
@@ -122,6 +126,7 @@ async fn build(
                 ("region", region),
                 ("type", &household_type),
                 ("q", &q),
+                ("band", &band),
                 ("as_of", &as_of),
                 ("known_at", &known_at),
                 ("per_page", &per_page),
@@ -183,6 +188,10 @@ async fn build(
         region,
         household_type,
         q,
+        band_label: uplift_app::dashboard::IncomeBand::parse(&band)
+            .map(|b| i18n::message(ui.lang, &format!("band_{}", b.code())).to_owned())
+            .unwrap_or_default(),
+        band,
         as_of,
         known_at,
         chrome: ui.chrome_for(state, caller).await,

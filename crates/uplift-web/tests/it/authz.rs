@@ -129,7 +129,7 @@ async fn request(
         .path
         .replace("{id}", &id.to_string())
         .replace("{region}", region);
-    if row.path == "/api/v1/households" {
+    if row.path == "/api/v1/households" || row.path == "/api/v1/dashboard" {
         uri = format!("{uri}?region={region}");
     }
     let cookie = login.map(|l| l.cookie.clone());

@@ -3,6 +3,7 @@
 
 mod api;
 mod authz;
+mod dashboard;
 mod docs;
 mod support;
 mod ui;

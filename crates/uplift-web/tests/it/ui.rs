@@ -5,11 +5,13 @@ use axum::http::{StatusCode, header};
 use crate::support::{CHANGTANG, TestApp};
 
 #[tokio::test]
-async fn the_root_redirects_to_the_household_list() {
+async fn the_root_is_a_home_page_behind_the_login() {
     let app = TestApp::spawn().await;
-    let res = app.get("/").await;
+    let res = app.get_anonymous("/").await;
     assert!(res.status.is_redirection(), "{}", res.status);
-    assert_eq!(res.header(header::LOCATION), "/households");
+    assert!(res.header(header::LOCATION).starts_with("/login"));
+    let res = app.get("/").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
 }
 
 #[tokio::test]
