@@ -109,7 +109,7 @@ async fn click_nonzero_child(client: &Client) -> String {
         if any {
             let link = row.find(Locator::Css("td a")).await.unwrap();
             let name = link.text().await.unwrap();
-            link.click().await.unwrap();
+            click_nav(client, link).await;
             return name;
         }
     }
@@ -117,6 +117,26 @@ async fn click_nonzero_child(client: &Client) -> String {
         "no child region with households:\n{}",
         page_text(client).await
     );
+}
+
+/// Clicks an element that navigates, and waits until the new page has loaded: WebDriver may
+/// answer the click before the navigation it starts has finished, most of all on a busy machine.
+async fn click_nav(client: &Client, element: fantoccini::elements::Element) {
+    let before = client.current_url().await.unwrap();
+    element.click().await.unwrap();
+    for _ in 0..200 {
+        let now = client.current_url().await.unwrap();
+        let ready = client
+            .execute("return document.readyState", vec![])
+            .await
+            .map(|v| v == "complete")
+            .unwrap_or(false);
+        if now != before && ready {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("clicking on {before} led nowhere within 10 s");
 }
 
 async fn journeys(client: &Client, base: &str, device: &str) {
@@ -137,13 +157,14 @@ async fn journeys(client: &Client, base: &str, device: &str) {
         .send_keys(PASSWORD)
         .await
         .unwrap();
-    client
-        .find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_nav(
+        client,
+        client
+            .find(Locator::Css("form button[type=submit]"))
+            .await
+            .unwrap(),
+    )
+    .await;
     // The home page: the county at a glance and what needs action.
     client.goto(&format!("{base}/")).await.unwrap();
     let home = page_text(client).await;
@@ -162,13 +183,14 @@ async fn journeys(client: &Client, base: &str, device: &str) {
         .unwrap();
     let search = client.find(Locator::Css("input[name=q]")).await.unwrap();
     search.send_keys(&number).await.unwrap();
-    client
-        .find(Locator::Css("form.filters button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_nav(
+        client,
+        client
+            .find(Locator::Css("form.filters button[type=submit]"))
+            .await
+            .unwrap(),
+    )
+    .await;
     let rows = client
         .find_all(Locator::Css("table.ledger tbody tr"))
         .await
@@ -219,7 +241,7 @@ async fn journeys(client: &Client, base: &str, device: &str) {
     for tile in tiles {
         let text = tile.text().await.unwrap();
         if !text.starts_with('0') {
-            tile.click().await.unwrap();
+            click_nav(client, tile).await;
             opened = true;
             break;
         }
@@ -227,46 +249,36 @@ async fn journeys(client: &Client, base: &str, device: &str) {
     assert!(opened, "a tile with households");
     let url = client.current_url().await.unwrap();
     assert!(url.path() == "/households", "{url}");
-    client
-        .find(Locator::Css("table.ledger tbody tr td a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_nav(
+        client,
+        client
+            .find(Locator::Css("table.ledger tbody tr td a"))
+            .await
+            .unwrap(),
+    )
+    .await;
     let household = page_text(client).await;
     assert!(household.contains(&village), "{household}");
     shot(client, &format!("{device}-household")).await;
 
     // Switch the language, and back.
     client.goto(&format!("{base}/dashboard")).await.unwrap();
-    client
-        .find(Locator::Css("a.lang"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_nav(client, client.find(Locator::Css("a.lang")).await.unwrap()).await;
     let english = page_text(client).await;
     assert!(english.contains("Dashboard"), "{english}");
     assert!(english.contains("Below the line"), "{english}");
     shot(client, &format!("{device}-dashboard-en")).await;
-    client
-        .find(Locator::Css("a.lang"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_nav(client, client.find(Locator::Css("a.lang")).await.unwrap()).await;
     assert!(page_text(client).await.contains("数据看板"));
     // Log out, so the next device logs in afresh.
-    client
-        .find(Locator::Css("form.inline button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_nav(
+        client,
+        client
+            .find(Locator::Css("form.inline button"))
+            .await
+            .unwrap(),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
