@@ -49,6 +49,7 @@ pub(crate) struct ListParams {
     pub(crate) q: Option<String>,
     /// Income band of the latest income record against the monitoring line in force:
     /// `below_line`, `near_line`, `above_near` or `no_record`.
+    #[param(pattern = r"^(|below_line|near_line|above_near|no_record)$")]
     pub(crate) band: Option<String>,
     /// Page number, from 1.
     #[param(value_type = Option<String>, pattern = r"^$|^[1-9][0-9]{0,5}$")]

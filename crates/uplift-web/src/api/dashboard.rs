@@ -271,6 +271,7 @@ pub(crate) fn view(
     tag = "dashboard",
     params(DashboardParams, PointOfViewParams),
     responses(
+        (status = 422, description = "No policy pack is in force for the region on that date", body = ErrorEnvelope),
         (status = 200, description = "The dashboard", body = DashboardView),
         (status = 400, description = "A malformed parameter", body = ErrorEnvelope),
         (status = 401, description = "Not logged in", body = ErrorEnvelope),
@@ -284,6 +285,8 @@ pub(crate) async fn get_dashboard(
     Query(params): Query<DashboardParams>,
     Query(pov): Query<PointOfViewParams>,
 ) -> Result<Json<DashboardView>, ApiError> {
+    // The API reads the point of view strictly, as its OpenAPI document says.
+    pov.parse_strict(state.app.clock.today())?;
     let (dash, _) = load(&state, &caller, params.region.as_deref(), &pov).await?;
     Ok(Json(view(
         &dash,

@@ -201,6 +201,7 @@ pub(crate) struct ChangeView {
     params(ListParams, PointOfViewParams),
     responses(
         (status = 200, description = "One page of households", body = HouseholdListView),
+        (status = 422, description = "No policy pack is in force for an income band filter", body = ErrorEnvelope),
         (status = 401, description = "No live session", body = ErrorEnvelope),
         (status = 403, description = "The caller's role may not read this", body = ErrorEnvelope),
         (status = 400, description = "A malformed query parameter", body = ErrorEnvelope),

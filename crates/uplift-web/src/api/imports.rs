@@ -22,8 +22,10 @@ use crate::pov::{ListParams, PointOfViewParams};
 #[into_params(parameter_in = Query)]
 pub(crate) struct ExportParams {
     /// `csv` (default) or `xlsx`.
+    #[param(pattern = r"^(|csv|xlsx)$")]
     pub(crate) format: Option<String>,
     /// `zh` (default) or `en` headers and values.
+    #[param(pattern = r"^(|zh|en)$")]
     pub(crate) headers: Option<String>,
 }
 
@@ -45,10 +47,14 @@ impl From<ExportFailure> for ApiError {
     tag = "households",
     params(ExportParams, ListParams, PointOfViewParams),
     responses(
-        (status = 200, description = "The file", content_type = "text/csv"),
+        (status = 200, description = "The file", content(
+            ("text/csv; charset=utf-8"),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        )),
         (status = 400, description = "A malformed query parameter", body = ErrorEnvelope),
         (status = 401, description = "No live session", body = ErrorEnvelope),
         (status = 403, description = "The caller's role may not read this", body = ErrorEnvelope),
+        (status = 422, description = "No policy pack is in force for an income band filter", body = ErrorEnvelope),
     )
 )]
 pub(crate) async fn export_households(
@@ -69,8 +75,11 @@ pub(crate) async fn export_households(
         Some(h) => HeaderLang::parse(h)
             .ok_or_else(|| ApiError::parameter("headers", format!("zh or en, found {h:?}")))?,
     };
-    let pov = pov.parse(state.app.clock.today())?;
-    let filter = list.filter(caller.scope())?;
+    let pov = pov.parse_strict(state.app.clock.today())?;
+    // An export holds every page; paging parameters are still checked like the list's.
+    list.page()?;
+    let mut filter = list.filter(caller.scope())?;
+    crate::api::dashboard::apply_band(&state, &caller, &list, &mut filter, pov.at.as_of)?;
     let sheet = uplift_app::imports::export::export(
         &state.app,
         &caller.principal,
@@ -155,9 +164,10 @@ pub(crate) async fn import_batch(
     Path(id): Path<String>,
 ) -> Result<Json<ImportBatchView>, ApiError> {
     caller.require(Action::ImportRegistry)?;
+    // Anything but a whole number names no batch that can exist.
     let id: i64 = id
         .parse()
-        .map_err(|_| ApiError::parameter("id", format!("an import batch id, found {id:?}")))?;
+        .map_err(|_| ApiError::NotFound(format!("import batch {id:?}")))?;
     let batch = uplift_app::imports::batch(&state.app, &caller.principal, ImportBatchId(id))
         .await
         .map_err(|e| match e {
