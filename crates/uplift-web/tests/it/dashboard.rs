@@ -117,7 +117,7 @@ async fn the_page_draws_charts_and_links_down_to_children_and_households() {
     let res = app
         .get_as(
             Role::CountyOfficer,
-            "/api/v1/dashboard?as_of=2021-06-01&known_at=2020-12-31",
+            "/api/v1/dashboard?as_of=2021-06-01&known_at=2020-12-31T23:59:59%2B08:00",
         )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
