@@ -8,6 +8,7 @@ use crate::AppState;
 use crate::error::{api_method_not_allowed, api_not_found};
 
 pub(crate) mod audit;
+pub(crate) mod cases;
 pub(crate) mod dashboard;
 pub(crate) mod health;
 pub(crate) mod households;
@@ -39,6 +40,24 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/audit", get(audit::audit_log))
         .route("/dashboard", get(dashboard::get_dashboard))
+        .route("/cases", get(cases::list_cases))
+        .route("/cases/{id}", get(cases::find_case))
+        .route("/cases/{id}/actions", post(cases::act_on_case))
+        .route("/households/{id}/cases", post(cases::open_case))
+        .route(
+            "/households/{id}/elimination",
+            post(cases::propose_elimination),
+        )
+        .route("/households/{id}/eligibility", get(cases::eligibility))
+        .route(
+            "/households/{id}/measures",
+            get(cases::list_measures).post(cases::record_measure),
+        )
+        .route(
+            "/households/{id}/visits",
+            get(cases::list_visits).post(cases::record_visit),
+        )
+        .route("/households/{id}/timeline", get(cases::timeline))
         .method_not_allowed_fallback(api_method_not_allowed);
     let api = Router::new()
         .nest("/v1", v1)

@@ -32,6 +32,17 @@ use crate::api;
         api::imports::export_households,
         api::imports::import_batch,
         api::dashboard::get_dashboard,
+        api::cases::list_cases,
+        api::cases::find_case,
+        api::cases::act_on_case,
+        api::cases::open_case,
+        api::cases::propose_elimination,
+        api::cases::eligibility,
+        api::cases::list_measures,
+        api::cases::record_measure,
+        api::cases::list_visits,
+        api::cases::record_visit,
+        api::cases::timeline,
     ),
     tags(
         (name = "households", description = "The registry of households, members and incomes"),
@@ -41,6 +52,7 @@ use crate::api;
         (name = "audit", description = "The audit log"),
         (name = "imports", description = "Registry and income imports and their reports"),
         (name = "dashboard", description = "Five-level dashboards: figures of a region at a point of view"),
+        (name = "cases", description = "Identification and elimination cases, measures, visits and the household timeline"),
     )
 )]
 struct ApiDoc;

@@ -19,6 +19,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::i18n::{self, Lang};
 
+mod cases;
 mod charts;
 mod dashboard;
 mod household;
@@ -49,6 +50,13 @@ pub(crate) fn templates() -> Environment<'static> {
         ),
         ("home.html", include_str!("../templates/home.html")),
         ("error.html", include_str!("../templates/error.html")),
+        ("cases.html", include_str!("../templates/cases.html")),
+        ("case.html", include_str!("../templates/case.html")),
+        (
+            "assistance.html",
+            include_str!("../templates/assistance.html"),
+        ),
+        ("visits.html", include_str!("../templates/visits.html")),
     ];
     for (name, source) in sources {
         env.add_template(name, source)
@@ -72,6 +80,15 @@ pub(crate) const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/docs/"),
     ("GET", "/dashboard"),
     ("GET", "/dashboard/export"),
+    ("GET", "/cases"),
+    ("GET", "/cases/{id}"),
+    ("POST", "/cases/{id}/actions"),
+    ("GET", "/households/{id}/assistance"),
+    ("POST", "/households/{id}/cases"),
+    ("POST", "/households/{id}/measures"),
+    ("POST", "/households/{id}/visits"),
+    ("POST", "/households/{id}/elimination"),
+    ("GET", "/visits"),
 ];
 
 pub(crate) fn router() -> Router<AppState> {
@@ -85,6 +102,27 @@ pub(crate) fn router() -> Router<AppState> {
             "/households/{id}/unmask",
             axum::routing::post(household::unmask),
         )
+        .route("/cases", get(cases::queue))
+        .route("/cases/{id}", get(cases::page))
+        .route("/cases/{id}/actions", axum::routing::post(cases::act))
+        .route("/households/{id}/assistance", get(cases::assistance))
+        .route(
+            "/households/{id}/cases",
+            axum::routing::post(cases::open_clue),
+        )
+        .route(
+            "/households/{id}/measures",
+            axum::routing::post(cases::record_measure),
+        )
+        .route(
+            "/households/{id}/visits",
+            axum::routing::post(cases::record_visit),
+        )
+        .route(
+            "/households/{id}/elimination",
+            axum::routing::post(cases::propose),
+        )
+        .route("/visits", get(cases::schedule))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", axum::routing::post(login::logout))
         .route("/static/uplift.css", get(stylesheet))
@@ -343,6 +381,10 @@ mod tests {
             "login.html",
             "dashboard.html",
             "home.html",
+            "cases.html",
+            "case.html",
+            "assistance.html",
+            "visits.html",
         ] {
             assert!(env.get_template(name).is_ok(), "{name}");
         }

@@ -44,6 +44,17 @@ struct HouseholdContext {
     policy: Option<PolicyBox>,
     incomes: Vec<IncomeRow>,
     history: Vec<HistoryRow>,
+    /// Clues, steps, measures, visits and elimination, by date.
+    timeline: Vec<TimelineRow>,
+}
+
+#[derive(Serialize)]
+struct TimelineRow {
+    date: String,
+    title: String,
+    detail: String,
+    actor: String,
+    case_id: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -259,7 +270,23 @@ async fn build(
                 .collect(),
         })
         .collect();
+    let timeline = uplift_app::cases::timeline(app, &caller.principal, id)
+        .await
+        .map_err(crate::api::cases::failure)?
+        .into_iter()
+        .map(|e| TimelineRow {
+            date: e.date.to_string(),
+            title: match lang {
+                Lang::Zh => e.title_zh,
+                Lang::En => e.title_en,
+            },
+            detail: e.detail,
+            actor: e.actor,
+            case_id: e.case.map(|c| c.0),
+        })
+        .collect();
     let ctx = HouseholdContext {
+        timeline,
         id: id.0,
         household_no: household.household_no.as_str().to_owned(),
         household_type: type_label(household.household_type, lang),

@@ -125,6 +125,14 @@ async fn request(
         Place::In => CHANGTANG,
         Place::Out => HARBIN_VILLAGE,
     };
+    let id = if row.path.contains("/cases/{id}") {
+        match place {
+            Place::In => app.case_in,
+            Place::Out => app.case_out,
+        }
+    } else {
+        id
+    };
     let mut uri = row
         .path
         .replace("{id}", &id.to_string())
@@ -180,9 +188,20 @@ async fn request(
             .await
         }
         ("POST", path) if !path.starts_with("/api/") => {
+            // A case step that changes nothing: a rejection without a reason.
+            let step = if path.ends_with("/actions") {
+                "&command=reject&version=1&reason="
+            } else {
+                ""
+            };
             let body = match csrf {
                 Some(token) => format!("csrf={token}&reason=%E6%A0%B8%E5%AE%9E%E8%BA%AB%E4%BB%BD"),
                 None => "reason=%E6%A0%B8%E5%AE%9E".to_owned(),
+            };
+            let body = if step.is_empty() {
+                body
+            } else {
+                format!("{}{step}", body.split("&reason=").next().unwrap_or(""))
             };
             send(
                 app,
@@ -198,7 +217,10 @@ async fn request(
             .await
         }
         (method, _) => {
-            let body = if method == "POST" {
+            let body = if method == "POST" && row.path.ends_with("/actions") {
+                let step = serde_json::json!({"command": "reject", "version": 1, "reason": ""});
+                Body::from(step.to_string())
+            } else if method == "POST" {
                 Body::from(serde_json::json!({"reason": "核实身份"}).to_string())
             } else {
                 Body::empty()

@@ -32,11 +32,12 @@ pub const HARBIN_VILLAGE: &str = "230102001001";
 /// The password of every test user.
 pub const PASSWORD: &str = "test-password";
 
-struct FixedClock(DateTime<FixedOffset>);
+/// The test clock: 2026-11-25 10:00 CST unless a test moves it ([`TestApp::set_today`]).
+pub struct FixedClock(std::sync::Mutex<DateTime<FixedOffset>>);
 
 impl Clock for FixedClock {
     fn now(&self) -> DateTime<FixedOffset> {
-        self.0
+        *self.0.lock().unwrap()
     }
 }
 
@@ -58,6 +59,10 @@ pub struct TestApp {
     pub shuilong: HouseholdId,
     /// The head's full ID number, which must never be shown.
     pub head_id_number: String,
+    /// A department-warning case on the 长塘村 household (IN) and on the 哈尔滨 one (OUT).
+    pub case_in: i64,
+    pub case_out: i64,
+    pub clock: Arc<FixedClock>,
     _dir: tempfile::TempDir,
 }
 
@@ -222,11 +227,10 @@ impl TestApp {
             .await
             .unwrap();
 
-        let app = App::new(
-            store,
-            Arc::new(FixedClock(t("2026-11-25T10:00:00+08:00"))),
-            uplift_app::policy::shipped().unwrap(),
-        );
+        let clock = Arc::new(FixedClock(std::sync::Mutex::new(t(
+            "2026-11-25T10:00:00+08:00",
+        ))));
+        let app = App::new(store, clock.clone(), uplift_app::policy::shipped().unwrap());
         // One user per role: the cadre of 长塘村, the reviewer of 热水镇, county staff of 汝城县,
         // viewers of 郴州市 and 湖南省, a medical-insurance clerk, an auditor, and a helper
         // assigned to the 长塘村 household.
@@ -258,7 +262,24 @@ impl TestApp {
         uplift_app::access::assign_helper(&app, &machine, &role_user(Role::Helper), ids[0])
             .await
             .unwrap();
+        let mut cases = Vec::new();
+        for household in [ids[0], ids[2]] {
+            let clue = uplift_app::cases::Clue {
+                channel: uplift_domain::case::Channel::DepartmentWarning,
+                clue_date: d("2026-11-24"),
+                summary: "医保部门预警".into(),
+                risk_hint: Some("01".into()),
+                green_channel: false,
+            };
+            let id = uplift_app::cases::open_clue(&app, &machine, household, clue, "test")
+                .await
+                .unwrap();
+            cases.push(id.0);
+        }
         let mut test_app = TestApp {
+            case_in: cases[0],
+            case_out: cases[1],
+            clock,
             router: uplift_web::router(app),
             harbin: ids[2],
             logins: std::collections::HashMap::new(),
@@ -272,6 +293,17 @@ impl TestApp {
             test_app.logins.insert(role, login);
         }
         test_app
+    }
+
+    /// Moves the clock to 10:00 CST on `day` (YYYY-MM-DD) and logs every role in again, since
+    /// sessions do not survive a jump in time.
+    pub async fn set_today(&mut self, day: &str) {
+        *self.clock.0.lock().unwrap() = t(&format!("{day}T10:00:00+08:00"));
+        let roles: Vec<Role> = self.logins.keys().copied().collect();
+        for role in roles {
+            let login = self.log_in(&role_user(role), PASSWORD).await.unwrap();
+            self.logins.insert(role, login);
+        }
     }
 
     /// Logs in through the API; `None` when refused.
