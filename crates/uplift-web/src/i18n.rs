@@ -359,6 +359,7 @@ pub(crate) const MESSAGES: &[(&str, &str, &str)] = &[
     ("open_dashboard", "打开数据看板", "Open the dashboard"),
     ("filter_band", "收入分组", "Income band"),
     ("all_bands", "全部", "All bands"),
+    ("colon", "：", ": "),
 ];
 
 /// The messages of one language, for templates (`t.<id>`).

@@ -70,7 +70,8 @@ pub(crate) async fn export_households(
             .ok_or_else(|| ApiError::parameter("headers", format!("zh or en, found {h:?}")))?,
     };
     let pov = pov.parse(state.app.clock.today())?;
-    let filter = list.filter(caller.scope())?;
+    let mut filter = list.filter(caller.scope())?;
+    crate::api::dashboard::apply_band(&state, &caller, &list, &mut filter, pov.at.as_of)?;
     let sheet = uplift_app::imports::export::export(
         &state.app,
         &caller.principal,

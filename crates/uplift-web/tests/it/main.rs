@@ -5,5 +5,6 @@ mod api;
 mod authz;
 mod dashboard;
 mod docs;
+mod polish;
 mod support;
 mod ui;
