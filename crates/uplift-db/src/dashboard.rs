@@ -154,9 +154,12 @@ struct CacheKey {
 /// triggers on every write to the version tables) read *before* it was computed. An entry is used
 /// only while the epoch still stands, so it always equals the live computation; past points of
 /// knowledge (`known_at`) and helpers' scopes are always computed live.
+/// A cached answer: the epoch it was computed at, and the tallies.
+type CachedTallies = (i64, Arc<Vec<Tally>>);
+
 #[derive(Debug, Default)]
 pub(crate) struct TallyCache {
-    entries: Mutex<HashMap<CacheKey, (i64, Arc<Vec<Tally>>)>>,
+    entries: Mutex<HashMap<CacheKey, CachedTallies>>,
 }
 
 /// Entries kept at most; beyond it the cache starts afresh.
