@@ -2,7 +2,7 @@
 //! tables, before and after a new version, and past points of knowledge replay exactly.
 
 use uplift_app::dashboard::{BandRule, DashboardStore, Tally, TallyQuery};
-use uplift_app::store::{HouseholdFilter, Page, Scope, Store};
+use uplift_app::store::{HouseholdFilter, Page, Scope};
 use uplift_db::Db;
 use uplift_domain::household::HouseholdType;
 use uplift_domain::region::RegionCode;
