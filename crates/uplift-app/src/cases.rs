@@ -544,6 +544,8 @@ pub struct TimelineEntry {
     pub title_zh: String,
     pub title_en: String,
     pub detail: String,
+    /// The detail with codebook labels in English (user text stays as written).
+    pub detail_en: String,
     pub actor: String,
     pub case: Option<CaseId>,
 }
@@ -559,6 +561,18 @@ pub async fn timeline(
     for v in &cases {
         let kind = v.case.opening.kind;
         for (event, stamp) in &v.record.events {
+            let detail_en = match event {
+                Event::Opened(o) => Some(format!(
+                    "{} · {}",
+                    o.channel.code().replace('_', " "),
+                    o.summary
+                )),
+                Event::Approved {
+                    decision: case::Decision::Eliminate { kind },
+                    ..
+                } => Some(kind.code().replace('_', " ")),
+                _ => None,
+            };
             let detail = match event {
                 Event::Opened(o) => format!("{} · {}", o.channel.zh(), o.summary),
                 Event::Rejected { reason, .. } => reason.clone(),
@@ -577,6 +591,7 @@ pub async fn timeline(
                 kind: "case",
                 title_zh: format!("{}：{}", kind.zh(), event.zh()),
                 title_en: format!("{}: {}", kind.en(), event.en()),
+                detail_en: detail_en.unwrap_or_else(|| detail.clone()),
                 detail,
                 actor: stamp.actor.clone(),
                 case: Some(v.record.id),
@@ -591,6 +606,7 @@ pub async fn timeline(
             title_zh: format!("帮扶措施：{}", m.value.category.zh()),
             title_en: format!("Measure: {}", m.value.category.en()),
             detail: format!("{} · {} 元", m.value.name, m.value.amount),
+            detail_en: format!("{} · {} yuan", m.value.name, m.value.amount),
             actor: m.stamp.actor.clone(),
             case: None,
         });
@@ -602,6 +618,7 @@ pub async fn timeline(
             title_zh: "走访".into(),
             title_en: "Visit".into(),
             detail: format!("{} · {}", v.value.visitor, v.value.findings),
+            detail_en: format!("{} · {}", v.value.visitor, v.value.findings),
             actor: v.stamp.actor.clone(),
             case: None,
         });

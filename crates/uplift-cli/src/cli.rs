@@ -104,6 +104,9 @@ pub enum Command {
     Import(ImportCommand),
     /// Export the registry or a person list (.csv or .xlsx).
     Export(ExportArgs),
+    /// Benchmarks (build with --release).
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Check the database: integrity and counts.
     Check {
         #[command(flatten)]
@@ -222,6 +225,34 @@ pub enum RegionsCommand {
         #[command(flatten)]
         database: DatabaseArg,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// A city-sized registry (郴州市 4310, its 11 counties), then repeated renders of a county's
+    /// and the city's dashboard through the use case and over HTTP: median and p90.
+    Dashboard(BenchDashboardArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchDashboardArgs {
+    /// The database; written with the synthetic city when it holds no households.
+    #[arg(long, default_value = "sqlite://uplift-bench-city.sqlite")]
+    pub database: String,
+    /// Households over the whole city, split evenly over its counties (≈3.2 persons each).
+    #[arg(long, default_value_t = 310_000)]
+    pub households: u32,
+    /// Repeated renders per dashboard.
+    #[arg(long, default_value_t = 30)]
+    pub runs: usize,
+    /// Renders of the live computation (no cached tallies: a past point of knowledge).
+    #[arg(long, default_value_t = 3)]
+    pub live_runs: usize,
+    /// The target for the medians, in milliseconds; exit code 1 when a median misses it.
+    #[arg(long, default_value_t = 200)]
+    pub target_ms: u64,
+    #[command(flatten)]
+    pub policy: PolicyArg,
 }
 
 #[derive(Debug, Subcommand)]

@@ -229,6 +229,8 @@ impl Db {
             digests.push(digest(&table, &rows));
         }
         tx.commit().await?;
+        // The restored epoch may repeat one this process has seen.
+        self.tallies.clear();
         Ok(digests)
     }
 }

@@ -67,6 +67,8 @@ impl Backend {
 pub struct Db {
     pub(crate) pool: AnyPool,
     pub(crate) backend: Backend,
+    /// Dashboard tallies already computed, valid while the registry epoch stands.
+    pub(crate) tallies: Arc<dashboard::TallyCache>,
 }
 
 impl Db {
@@ -106,7 +108,11 @@ impl Db {
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open the {} database", backend.name()))?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            tallies: Arc::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {

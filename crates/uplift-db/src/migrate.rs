@@ -43,6 +43,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_audit_chain.sql"),
         postgres: include_str!("../migrations/postgres/0007_audit_chain.sql"),
     },
+    Migration {
+        version: 10,
+        name: "registry_epoch",
+        sqlite: include_str!("../migrations/sqlite/0010_registry_epoch.sql"),
+        postgres: include_str!("../migrations/postgres/0010_registry_epoch.sql"),
+    },
 ];
 
 /// The names of the migrations this build knows, in order (`0001_registry`, …).

@@ -536,6 +536,7 @@ pub(crate) const MESSAGES: &[(&str, &str, &str)] = &[
         "尚无线索、措施或走访",
         "No clues, measures or visits yet",
     ),
+    ("colon", "：", ": "),
 ];
 
 /// The messages of one language, for templates (`t.<id>`).

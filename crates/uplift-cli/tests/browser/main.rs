@@ -11,6 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::future::Future;
+use std::pin::Pin;
+
+use anyhow::{Context, bail, ensure};
+use fantoccini::elements::Element;
+use fantoccini::wd::TimeoutConfiguration;
 use fantoccini::{Client, ClientBuilder, Locator};
 
 const PASSWORD: &str = "browser-pass-1";
@@ -76,209 +82,362 @@ fn screenshots_dir() -> PathBuf {
     dir
 }
 
-async fn shot(client: &Client, name: &str) {
-    let png = client.screenshot().await.unwrap();
-    std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
+/// How long any one wait for the page may take before the journey fails.
+const WAIT: Duration = Duration::from_secs(15);
+
+/// One browser window on one device size, with the waits and the evidence a failing journey
+/// needs: every step waits for an element or a condition (never a fixed sleep), and every error
+/// says what was awaited on which page.
+struct Browser {
+    client: Client,
+    base: String,
+    device: &'static str,
 }
 
-async fn page_text(client: &Client) -> String {
-    client
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+type Step<'a> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
+type Journey = for<'a> fn(&'a Browser) -> Step<'a>;
+
+/// The journeys, in order, on every device (after logging in). Adding one is one function and
+/// one line here.
+const JOURNEYS: &[(&str, Journey)] = &[
+    ("home", |b| Box::pin(home(b))),
+    ("find-household", |b| Box::pin(find_household(b))),
+    ("dashboard-drill-down", |b| {
+        Box::pin(dashboard_drill_down(b))
+    }),
+    ("household-as-of", |b| Box::pin(household_as_of(b))),
+    ("language-persists", |b| Box::pin(language_persists(b))),
+];
+
+impl Browser {
+    async fn goto(&self, path: &str) -> anyhow::Result<()> {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .with_context(|| format!("opening {path}"))
+    }
+
+    async fn url(&self) -> anyhow::Result<url::Url> {
+        Ok(self.client.current_url().await?)
+    }
+
+    /// Waits for the first element matching `css`.
+    async fn find(&self, css: &str) -> anyhow::Result<Element> {
+        match self
+            .client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(e) => Ok(e),
+            Err(e) => bail!(
+                "no element {css} on {} within {WAIT:?}: {e}",
+                self.url().await.map(|u| u.to_string()).unwrap_or_default()
+            ),
+        }
+    }
+
+    async fn click(&self, css: &str) -> anyhow::Result<()> {
+        self.find(css)
+            .await?
+            .click()
+            .await
+            .with_context(|| format!("clicking {css}"))
+    }
+
+    async fn text(&self) -> anyhow::Result<String> {
+        Ok(self.find("body").await?.text().await?)
+    }
+
+    /// Waits until the page's text satisfies `ok` (a page load after a click); the error shows
+    /// the text last seen.
+    async fn wait_text(
+        &self,
+        what: &str,
+        ok: impl Fn(&str, &url::Url) -> bool,
+    ) -> anyhow::Result<String> {
+        let start = Instant::now();
+        loop {
+            let url = self.url().await?;
+            // The body may be swapped out under us while a page loads: read it again.
+            if let Ok(Ok(text)) = tokio::time::timeout(WAIT, async {
+                self.client.find(Locator::Css("body")).await?.text().await
+            })
+            .await
+                && ok(&text, &url)
+            {
+                return Ok(text);
+            }
+            if start.elapsed() > WAIT {
+                let text = self.text().await.unwrap_or_default();
+                bail!("waited {WAIT:?} for {what} on {url}; the page reads:\n{text}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Runs JavaScript that returns a number.
+    async fn number(&self, script: &str) -> anyhow::Result<f64> {
+        let value = self.client.execute(script, Vec::new()).await?;
+        value
+            .as_f64()
+            .with_context(|| format!("{script} gave {value}"))
+    }
+
+    async fn shot(&self, name: &str) {
+        match self.client.screenshot().await {
+            Ok(png) => {
+                let path = screenshots_dir().join(format!("{}-{name}.png", self.device));
+                if let Err(e) = std::fs::write(&path, png) {
+                    eprintln!("cannot write {}: {e}", path.display());
+                }
+            }
+            Err(e) => eprintln!("no screenshot {name}: {e}"),
+        }
+    }
 }
 
-/// Clicks the first link of `selector` whose row does not read all zero (a region with
-/// households), and returns its text.
-async fn click_nonzero_child(client: &Client) -> String {
-    let rows = client
+/// Clicks the first link of the children table whose row does not read all zero (a region
+/// with households), and returns its text.
+async fn click_nonzero_child(b: &Browser) -> anyhow::Result<String> {
+    b.find("#children tbody tr").await?;
+    let rows = b
+        .client
         .find_all(Locator::Css("#children tbody tr"))
-        .await
-        .unwrap();
+        .await?;
     for row in rows {
-        let cells = row.find_all(Locator::Css("td.num")).await.unwrap();
+        let cells = row.find_all(Locator::Css("td.num")).await?;
         let mut any = false;
         for c in cells.iter().take(2) {
-            if c.text().await.unwrap().trim() != "0" {
+            if c.text().await?.trim() != "0" {
                 any = true;
             }
         }
         if any {
-            let link = row.find(Locator::Css("td a")).await.unwrap();
-            let name = link.text().await.unwrap();
-            click_nav(client, link).await;
-            return name;
+            let link = row.find(Locator::Css("td a")).await?;
+            let name = link.text().await?;
+            link.click().await?;
+            b.wait_text(&format!("the page of {name}"), |text, _| {
+                text.lines().any(|l| l.starts_with(name.as_str()))
+            })
+            .await?;
+            return Ok(name);
         }
     }
-    panic!(
-        "no child region with households:\n{}",
-        page_text(client).await
-    );
+    bail!("no child region with households:\n{}", b.text().await?)
 }
 
-/// Clicks an element that navigates, and waits until the new page has loaded: WebDriver may
-/// answer the click before the navigation it starts has finished, most of all on a busy machine.
-async fn click_nav(client: &Client, element: fantoccini::elements::Element) {
-    let before = client.current_url().await.unwrap();
-    element.click().await.unwrap();
-    for _ in 0..200 {
-        let now = client.current_url().await.unwrap();
-        let ready = client
-            .execute("return document.readyState", vec![])
-            .await
-            .map(|v| v == "complete")
-            .unwrap_or(false);
-        if now != before && ready {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("clicking on {before} led nowhere within 10 s");
-}
-
-async fn journeys(client: &Client, base: &str, device: &str) {
-    // Log in.
-    client.goto(&format!("{base}/login")).await.unwrap();
-    shot(client, &format!("{device}-login")).await;
-    client
-        .find(Locator::Css("input[name=username]"))
-        .await
-        .unwrap()
+async fn log_in(b: &Browser) -> anyhow::Result<()> {
+    b.goto("/login").await?;
+    b.shot("login").await;
+    b.find("input[name=username]")
+        .await?
         .send_keys("officer")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
+        .await?;
+    b.find("input[name=password]")
+        .await?
         .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    click_nav(
-        client,
-        client
-            .find(Locator::Css("form button[type=submit]"))
-            .await
-            .unwrap(),
-    )
-    .await;
-    // The home page: the county at a glance and what needs action.
-    client.goto(&format!("{base}/")).await.unwrap();
-    let home = page_text(client).await;
-    assert!(home.contains("待我处理"), "{home}");
-    assert!(home.contains("officer"), "{home}");
-    shot(client, &format!("{device}-home")).await;
+        .await?;
+    b.click("form button[type=submit]").await?;
+    b.wait_text("the signed-in page", |text, url| {
+        url.path() != "/login" && text.contains("officer")
+    })
+    .await?;
+    Ok(())
+}
 
-    // Find a household: take a number from the ledger, search it, open it.
-    client.goto(&format!("{base}/households")).await.unwrap();
-    let number = client
-        .find(Locator::Css("table.ledger tbody tr td a"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let search = client.find(Locator::Css("input[name=q]")).await.unwrap();
-    search.send_keys(&number).await.unwrap();
-    click_nav(
-        client,
-        client
-            .find(Locator::Css("form.filters button[type=submit]"))
-            .await
-            .unwrap(),
-    )
-    .await;
-    let rows = client
+/// The home page: the county at a glance and what needs action.
+async fn home(b: &Browser) -> anyhow::Result<()> {
+    b.goto("/").await?;
+    let home = b.text().await?;
+    ensure!(
+        home.contains("待我处理"),
+        "the home page lists what needs action:\n{home}"
+    );
+    ensure!(
+        home.contains("officer"),
+        "the home page names the user:\n{home}"
+    );
+    b.shot("home").await;
+    Ok(())
+}
+
+/// Find a household: take a number from the ledger, search it, find exactly it.
+async fn find_household(b: &Browser) -> anyhow::Result<()> {
+    b.goto("/households").await?;
+    let number = b.find("table.ledger tbody tr td a").await?.text().await?;
+    b.find("input[name=q]").await?.send_keys(&number).await?;
+    b.click("form.filters button[type=submit]").await?;
+    b.wait_text("the search result", |_, url| {
+        url.query().is_some_and(|q| q.contains("q="))
+    })
+    .await?;
+    let rows = b
+        .client
         .find_all(Locator::Css("table.ledger tbody tr"))
-        .await
-        .unwrap();
-    assert_eq!(rows.len(), 1, "searching {number}");
-    shot(client, &format!("{device}-search")).await;
+        .await?;
+    ensure!(
+        rows.len() == 1,
+        "searching {number} found {} rows",
+        rows.len()
+    );
+    b.shot("search").await;
+    Ok(())
+}
 
-    // The dashboard, drilled down: county → township → village → household list → household.
-    client.goto(&format!("{base}/dashboard")).await.unwrap();
-    let county = page_text(client).await;
-    assert!(county.contains("汝城县"), "{county}");
-    assert!(
-        !client
-            .find_all(Locator::Css("svg"))
-            .await
-            .unwrap()
-            .is_empty(),
-        "charts"
-    );
-    shot(client, &format!("{device}-dashboard-county")).await;
-    let township = click_nonzero_child(client).await;
-    let page = page_text(client).await;
-    assert!(page.contains(&township), "{page}");
-    assert!(
-        client
-            .current_url()
-            .await
-            .unwrap()
-            .as_str()
-            .contains("region=")
-    );
-    shot(client, &format!("{device}-dashboard-township")).await;
-    let village = click_nonzero_child(client).await;
-    let page = page_text(client).await;
-    assert!(page.contains(&village), "{page}");
-    assert!(
-        client
+/// The dashboard, drilled down: county → township → village → household list → household.
+async fn dashboard_drill_down(b: &Browser) -> anyhow::Result<()> {
+    b.goto("/dashboard").await?;
+    let county = b.text().await?;
+    ensure!(county.contains("汝城县"), "the county dashboard:\n{county}");
+    b.find("svg").await.context("charts")?;
+    b.shot("dashboard-county").await;
+    let township = click_nonzero_child(b).await?;
+    ensure!(b.url().await?.as_str().contains("region="), "a region link");
+    b.shot("dashboard-township").await;
+    let village = click_nonzero_child(b).await?;
+    ensure!(
+        b.client
             .find_all(Locator::Css("#children"))
-            .await
-            .unwrap()
+            .await?
             .is_empty(),
-        "a village has no sub-regions"
+        "a village ({village} of {township}) has no sub-regions"
     );
-    shot(client, &format!("{device}-dashboard-village")).await;
+    b.shot("dashboard-village").await;
     // The village's numbers link to the households behind them.
-    let tiles = client.find_all(Locator::Css(".tiles a")).await.unwrap();
+    let tiles = b.client.find_all(Locator::Css(".tiles a")).await?;
     let mut opened = false;
     for tile in tiles {
-        let text = tile.text().await.unwrap();
-        if !text.starts_with('0') {
-            click_nav(client, tile).await;
+        if !tile.text().await?.starts_with('0') {
+            tile.click().await?;
             opened = true;
             break;
         }
     }
-    assert!(opened, "a tile with households");
-    let url = client.current_url().await.unwrap();
-    assert!(url.path() == "/households", "{url}");
-    click_nav(
-        client,
-        client
-            .find(Locator::Css("table.ledger tbody tr td a"))
-            .await
-            .unwrap(),
-    )
-    .await;
-    let household = page_text(client).await;
-    assert!(household.contains(&village), "{household}");
-    shot(client, &format!("{device}-household")).await;
+    ensure!(opened, "no tile of {village} has households");
+    b.wait_text("the household list", |_, url| url.path() == "/households")
+        .await?;
+    b.click("table.ledger tbody tr td a").await?;
+    let household = b
+        .wait_text("the household page", |_, url| {
+            url.path().starts_with("/households/")
+        })
+        .await?;
+    ensure!(
+        household.contains(&village),
+        "the household of {village}:\n{household}"
+    );
+    // Wide tables scroll inside their box; the page itself never scrolls sideways.
+    let page_overflow = b
+        .number("return document.documentElement.scrollWidth - window.innerWidth;")
+        .await?;
+    ensure!(
+        page_overflow <= 1.0,
+        "the page scrolls sideways by {page_overflow} px"
+    );
+    b.shot("household").await;
+    Ok(())
+}
 
-    // Switch the language, and back.
-    client.goto(&format!("{base}/dashboard")).await.unwrap();
-    click_nav(client, client.find(Locator::Css("a.lang")).await.unwrap()).await;
-    let english = page_text(client).await;
-    assert!(english.contains("Dashboard"), "{english}");
-    assert!(english.contains("Below the line"), "{english}");
-    shot(client, &format!("{device}-dashboard-en")).await;
-    click_nav(client, client.find(Locator::Css("a.lang")).await.unwrap()).await;
-    assert!(page_text(client).await.contains("数据看板"));
+/// The household page replays an earlier date: the banner says so, ages are those of then, and
+/// the way back to now restores them.
+async fn household_as_of(b: &Browser) -> anyhow::Result<()> {
+    b.goto("/households").await?;
+    b.click("table.ledger tbody tr td a").await?;
+    let now_text = b
+        .wait_text("the household page", |_, url| {
+            url.path().starts_with("/households/")
+        })
+        .await?;
+    let age_now = first_age(b).await?;
+    b.client
+        .execute(
+            "document.querySelector('input[name=as_of]').value = '2022-01-01';",
+            Vec::new(),
+        )
+        .await?;
+    b.click("form.filters button[type=submit]").await?;
+    let then = b
+        .wait_text("the as-of page", |_, url| {
+            url.query().is_some_and(|q| q.contains("as_of=2022-01-01"))
+        })
+        .await?;
+    b.find("p.banner").await.context("the past banner")?;
+    let age_then = first_age(b).await?;
+    ensure!(
+        (4..=5).contains(&(age_now - age_then)),
+        "ages at 2022-01-01 ({age_then}) are 4–5 years below today's ({age_now}):\n{then}"
+    );
+    b.shot("household-as-of").await;
+    b.click("p.banner a").await?;
+    b.wait_text("the household today", |_, url| url.query().is_none())
+        .await?;
+    ensure!(first_age(b).await? == age_now, "back to now:\n{now_text}");
+    Ok(())
+}
+
+/// The age of the first member listed.
+async fn first_age(b: &Browser) -> anyhow::Result<i64> {
+    let cell = b.find("table.ledger tbody tr td.num").await?.text().await?;
+    cell.trim()
+        .parse()
+        .with_context(|| format!("an age, found {cell:?}"))
+}
+
+/// Switching to English holds across pages and reloads (a cookie), and back.
+async fn language_persists(b: &Browser) -> anyhow::Result<()> {
+    b.goto("/dashboard").await?;
+    b.click("a.lang").await?;
+    let english = b
+        .wait_text("the English dashboard", |text, _| {
+            text.contains("Dashboard")
+        })
+        .await?;
+    ensure!(english.contains("Below the line"), "{english}");
+    b.shot("dashboard-en").await;
+    // Another page, opened afresh, speaks English too; so does a reload.
+    b.goto("/households").await?;
+    b.wait_text("the English household list", |text, _| {
+        text.contains("Household ledger") && !text.contains("农户台账")
+    })
+    .await?;
+    b.click("table.ledger tbody tr td a").await?;
+    b.wait_text("the English household page", |text, url| {
+        url.path().starts_with("/households/") && text.contains("Members")
+    })
+    .await?;
+    b.client.refresh().await?;
+    b.wait_text("English after a reload", |text, _| text.contains("Members"))
+        .await?;
+    ensure!(
+        b.find("html").await?.attr("lang").await?.as_deref() == Some("en"),
+        "<html lang=en>"
+    );
+    b.shot("household-en").await;
+    b.click("a.lang").await?;
+    b.wait_text("Chinese again", |text, _| text.contains("家庭成员"))
+        .await?;
+    b.goto("/dashboard").await?;
+    b.wait_text("the Chinese dashboard", |text, _| text.contains("数据看板"))
+        .await?;
+    Ok(())
+}
+
+/// Logs in and runs every journey on one device; a failing journey leaves a screenshot
+/// `failed-<journey>.png` and names the journey, the device and what it waited for.
+async fn journeys(b: &Browser) -> anyhow::Result<()> {
+    log_in(b).await.context("logging in")?;
+    for (name, journey) in JOURNEYS {
+        if let Err(e) = journey(b).await {
+            b.shot(&format!("failed-{name}")).await;
+            return Err(e.context(format!("journey {name} on the {} viewport", b.device)));
+        }
+    }
     // Log out, so the next device logs in afresh.
-    click_nav(
-        client,
-        client
-            .find(Locator::Css("form.inline button"))
-            .await
-            .unwrap(),
-    )
-    .await;
+    b.goto("/").await?;
+    b.click("form.inline button").await?;
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -363,15 +522,30 @@ async fn core_journeys_in_headless_chromium() {
     let session = client.clone();
     // A journey's panic is caught by the task, so the browser is closed before it is reported.
     let outcome = tokio::spawn(async move {
-        session.set_window_size(1280, 900).await.unwrap();
-        journeys(&session, &base, "desktop").await;
-        session.set_window_size(390, 844).await.unwrap();
-        journeys(&session, &base, "phone").await;
+        session
+            .update_timeouts(TimeoutConfiguration::new(
+                Some(Duration::from_secs(30)),
+                Some(Duration::from_secs(60)),
+                None,
+            ))
+            .await?;
+        for (device, width, height) in [("desktop", 1280, 900), ("phone", 390, 844)] {
+            session.set_window_size(width, height).await?;
+            let browser = Browser {
+                client: session.clone(),
+                base: base.clone(),
+                device,
+            };
+            journeys(&browser).await?;
+        }
+        anyhow::Ok(())
     })
     .await;
     let _ = client.close().await;
     drop(processes);
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => panic!("{e:#}\n(screenshots in {})", screenshots_dir().display()),
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
 }

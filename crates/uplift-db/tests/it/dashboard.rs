@@ -26,7 +26,7 @@ impl Clock for FixedClock {
 
 const COUNTY: &str = "431026";
 
-async fn synth_app(db: &Db, households: u32) -> App {
+pub(crate) async fn synth_app(db: &Db, households: u32) -> App {
     let (_, text) = uplift_app::regions::SHIPPED
         .iter()
         .find(|(c, _)| *c == "4310")

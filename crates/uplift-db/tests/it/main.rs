@@ -9,6 +9,7 @@ mod backup;
 mod cases;
 mod changes;
 mod dashboard;
+mod dashboard_cache;
 mod imports;
 mod registry;
 mod support;

@@ -34,7 +34,8 @@ struct HouseholdContext {
     household_no: String,
     household_type: String,
     formerly_poor: bool,
-    region_path: String,
+    /// Breadcrumbs by region, each to the household list of that region.
+    region_path: Vec<Crumb>,
     address: Option<String>,
     as_of: String,
     known_at: String,
@@ -55,6 +56,12 @@ struct TimelineRow {
     detail: String,
     actor: String,
     case_id: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct Crumb {
+    name: String,
+    href: String,
 }
 
 #[derive(Serialize)]
@@ -280,7 +287,10 @@ async fn build(
                 Lang::Zh => e.title_zh,
                 Lang::En => e.title_en,
             },
-            detail: e.detail,
+            detail: match lang {
+                Lang::Zh => e.detail,
+                Lang::En => e.detail_en,
+            },
             actor: e.actor,
             case_id: e.case.map(|c| c.0),
         })
@@ -294,9 +304,18 @@ async fn build(
             == uplift_domain::household::HouseholdType::FormerlyPoor,
         region_path: region_path
             .iter()
-            .map(|r| r.name.as_str())
-            .collect::<Vec<_>>()
-            .join(" › "),
+            .map(|r| Crumb {
+                name: r.name.clone(),
+                href: format!(
+                    "/households{}",
+                    crate::ui::query_string(&[
+                        ("region", r.code.prefix()),
+                        ("as_of", &as_of),
+                        ("known_at", &known_at),
+                    ])
+                ),
+            })
+            .collect(),
         address: household.address.clone(),
         banner: pov.is_past().then(|| past_banner(lang, &pov)),
         list_href: format!(

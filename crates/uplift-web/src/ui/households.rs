@@ -22,6 +22,9 @@ use uplift_domain::access::Action;
 struct ListContext {
     #[serde(flatten)]
     chrome: Chrome,
+    /// The same list (every row, not only this page) as Excel and CSV.
+    export_xlsx: String,
+    export_csv: String,
     region: String,
     household_type: String,
     q: String,
@@ -134,6 +137,25 @@ async fn build(
             ])
         )
     };
+    let headers = match ui.lang {
+        Lang::Zh => "zh",
+        Lang::En => "en",
+    };
+    let export = |format: &str| {
+        format!(
+            "/api/v1/households/export{}",
+            query_string(&[
+                ("format", format),
+                ("headers", headers),
+                ("region", &region),
+                ("type", &household_type),
+                ("q", &q),
+                ("band", &band),
+                ("as_of", &as_of),
+                ("known_at", &known_at),
+            ])
+        )
+    };
     let link = |r: &Region| RegionLink {
         code: r.code.prefix().to_owned(),
         name: r.name.clone(),
@@ -167,6 +189,8 @@ async fn build(
     let number = u64::from(page.page.number);
     let banner = pov.is_past().then(|| past_banner(ui.lang, &pov));
     let ctx = ListContext {
+        export_xlsx: export("xlsx"),
+        export_csv: export("csv"),
         banner,
         region_path: region_path.iter().map(link).collect(),
         subregions: subregions.iter().map(link).collect(),

@@ -6,5 +6,6 @@ mod authz;
 mod cases;
 mod dashboard;
 mod docs;
+mod polish;
 mod support;
 mod ui;

@@ -1,0 +1,242 @@
+//! `uplift bench dashboard`: a city-sized registry, then timed renders of its dashboards.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use uplift_app::App;
+use uplift_app::store::Scope;
+use uplift_domain::region::{RegionCode, RegionLevel};
+use uplift_domain::version::ReadAt;
+
+use super::{county_villages, users, write_synth};
+use crate::cli::{BenchCommand, BenchDashboardArgs};
+use crate::startup::{self, open_db};
+
+/// The city of the benchmark: 郴州市.
+const CITY: &str = "4310";
+/// The county timed alone: 汝城县.
+const COUNTY: &str = "431026";
+
+pub async fn run(cmd: BenchCommand, actor: &str) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Dashboard(args) => dashboard(args, actor).await,
+    }
+}
+
+async fn dashboard(args: BenchDashboardArgs, actor: &str) -> anyhow::Result<()> {
+    if cfg!(debug_assertions) {
+        println!("warning: a debug build; measure with `cargo run --release -- bench dashboard`");
+    }
+    let db = open_db(&args.database).await?;
+    let app = startup::app(&db, startup::policy_book(&args.policy)?);
+    let city = RegionCode::parse(CITY)?;
+    let county = RegionCode::parse(COUNTY)?;
+    populate(&app, actor, &city, args.households).await?;
+    let counts = app.store.counts().await?;
+    println!(
+        "{} {}: {} households, {} persons, {} income records",
+        db.backend().name(),
+        args.database,
+        counts.households,
+        counts.persons,
+        counts.income_records
+    );
+
+    let today = app.clock.today();
+    let now = ReadAt::current(today);
+    // A point of knowledge of a moment ago reads exactly what "now" reads, but is always
+    // computed live from the version tables (the path every past point of view takes).
+    let live = ReadAt {
+        as_of: today,
+        known_at: Some(app.clock.now()),
+    };
+    let mut misses = Vec::new();
+    for (name, region) in [("county 汝城县 431026", county), ("city 郴州市 4310", city)] {
+        let cold = time_once(&app, &region, now).await?;
+        let live_times = time_runs(&app, &region, live, args.live_runs).await?;
+        let warm = time_runs(&app, &region, now, args.runs).await?;
+        println!("use case, {name}:");
+        println!(
+            "  first render (computes, fills the tally cache): {}",
+            ms(cold)
+        );
+        println!(
+            "  live (past point of knowledge, no cache), {} runs: {}",
+            args.live_runs,
+            summary(&live_times)
+        );
+        println!("  repeated, {} runs: {}", args.runs, summary(&warm));
+        if median(&warm) > Duration::from_millis(args.target_ms) {
+            misses.push(format!("use case {name}"));
+        }
+    }
+
+    // Over HTTP on loopback, as the city viewer, the page and the JSON.
+    users::ensure_demo_users(&app, &county).await?;
+    let ticket = uplift_app::access::login(&app, "city", users::DEMO_PASSWORD, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("logging in the bench user: {e}"))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let service =
+        uplift_web::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let server = tokio::spawn(async move { axum::serve(listener, service).await });
+    for (name, path) in [
+        ("county page", format!("/dashboard?region={COUNTY}")),
+        ("city page", format!("/dashboard?region={CITY}")),
+        ("county JSON", format!("/api/v1/dashboard?region={COUNTY}")),
+        ("city JSON", format!("/api/v1/dashboard?region={CITY}")),
+    ] {
+        let mut times = Vec::with_capacity(args.runs);
+        let mut bytes = 0;
+        for _ in 0..args.runs.max(1) {
+            let started = Instant::now();
+            bytes = http_get(addr, &path, &ticket.token).await?;
+            times.push(started.elapsed());
+        }
+        println!(
+            "HTTP GET {path} ({name}, {bytes} bytes), {} runs: {}",
+            times.len(),
+            summary(&times)
+        );
+        if median(&times) > Duration::from_millis(args.target_ms) {
+            misses.push(format!("HTTP {name}"));
+        }
+    }
+    server.abort();
+    if misses.is_empty() {
+        println!("all medians under {} ms", args.target_ms);
+        Ok(())
+    } else {
+        bail!("over {} ms: {}", args.target_ms, misses.join(", "))
+    }
+}
+
+/// Writes the synthetic city unless the database already holds households: each county of the
+/// city gets an even share with its own seed.
+async fn populate(
+    app: &App,
+    actor: &str,
+    city: &RegionCode,
+    households: u32,
+) -> anyhow::Result<()> {
+    if app.store.counts().await?.households > 0 {
+        println!("Reusing the registry already in the database.");
+        return Ok(());
+    }
+    // Loads the shipped regions as a side effect.
+    county_villages(app, &RegionCode::parse(COUNTY)?).await?;
+    let counties: Vec<RegionCode> = app
+        .store
+        .region_children(Some(city))
+        .await?
+        .into_iter()
+        .map(|r| r.code)
+        .filter(|c| c.level() == RegionLevel::County)
+        .collect();
+    if counties.is_empty() {
+        bail!("the city {city} has no counties in the region table");
+    }
+    let started = Instant::now();
+    let n = u32::try_from(counties.len()).context("too many counties")?;
+    for (i, county) in counties.iter().enumerate() {
+        let share = households / n + u32::from((i as u32) < households % n);
+        let villages = county_villages(app, county).await?;
+        println!(
+            "{county}: {share} households in {} villages",
+            villages.len()
+        );
+        write_synth(app, actor, county, share, 1000 + i as u64, false, &villages).await?;
+    }
+    println!(
+        "Wrote the city in {:.0} s.",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn time_once(app: &App, region: &RegionCode, at: ReadAt) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let dash = uplift_app::dashboard::registry_dashboard(app, region, &Scope::Everything, at)
+        .await
+        .with_context(|| format!("the dashboard of {region}"))?;
+    let elapsed = started.elapsed();
+    if dash.figures.is_empty() {
+        bail!("the dashboard of {region} has no figures");
+    }
+    Ok(elapsed)
+}
+
+async fn time_runs(
+    app: &App,
+    region: &RegionCode,
+    at: ReadAt,
+    runs: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        times.push(time_once(app, region, at).await?);
+    }
+    Ok(times)
+}
+
+/// One GET over a fresh loopback connection with the session cookie; the response's size.
+async fn http_get(addr: SocketAddr, path: &str, token: &str) -> anyhow::Result<usize> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: uplift_session={token}\r\n\
+         Accept-Language: zh-CN\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    let head = String::from_utf8_lossy(&response[..response.len().min(64)]).into_owned();
+    if !head.starts_with("HTTP/1.1 200") {
+        bail!("GET {path}: {}", head.lines().next().unwrap_or_default());
+    }
+    Ok(response.len())
+}
+
+fn median(times: &[Duration]) -> Duration {
+    percentile(times, 50)
+}
+
+fn percentile(times: &[Duration], p: usize) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    // Nearest rank.
+    let rank = (p * sorted.len()).div_ceil(100).max(1);
+    sorted[rank - 1]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn summary(times: &[Duration]) -> String {
+    format!(
+        "median {}, p90 {}, min {}, max {}",
+        ms(median(times)),
+        ms(percentile(times, 90)),
+        ms(times.iter().min().copied().unwrap_or_default()),
+        ms(times.iter().max().copied().unwrap_or_default())
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_take_the_nearest_rank() {
+        let times: Vec<Duration> = (1..=10).map(Duration::from_millis).collect();
+        assert_eq!(median(&times), Duration::from_millis(5));
+        assert_eq!(percentile(&times, 90), Duration::from_millis(9));
+        assert_eq!(median(&[]), Duration::ZERO);
+    }
+}
