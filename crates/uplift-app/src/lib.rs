@@ -9,6 +9,7 @@ use uplift_domain::policy::PolicyBook;
 
 pub mod access;
 pub mod cases;
+pub mod change_input;
 pub mod changes;
 pub mod dashboard;
 pub mod households;

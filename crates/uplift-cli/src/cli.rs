@@ -104,6 +104,9 @@ pub enum Command {
     Import(ImportCommand),
     /// Export the registry or a person list (.csv or .xlsx).
     Export(ExportArgs),
+    /// Typed changes to one household (births, deaths, moves, edits, income periods).
+    #[command(subcommand)]
+    Household(HouseholdCommand),
     /// Check the database: integrity and counts.
     Check {
         #[command(flatten)]
@@ -322,4 +325,39 @@ mod tests {
     fn the_command_line_is_well_formed() {
         super::Cli::command().debug_assert();
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HouseholdCommand {
+    /// Apply one typed change, e.g.
+    /// `uplift household change remove-member --household 431026102202-0001 --member 43102619700501001X --set status=died --reason 病故`.
+    Change(ChangeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ChangeArgs {
+    /// add-member, remove-member, transfer-member, split, merge, change-head, edit-household,
+    /// edit-member or record-income.
+    pub kind: String,
+    /// The household number (户编号).
+    #[arg(long = "household", value_name = "NO")]
+    pub household_no: String,
+    /// The member the change is about, by ID number (remove-, transfer-, edit-member,
+    /// change-head: the new head).
+    #[arg(long, value_name = "ID_NUMBER")]
+    pub member: Option<String>,
+    /// A field of the change, `field=value` (repeatable): e.g. status=died, health=大病,
+    /// period_start=2026-01-01, wage=4200.50, to_household_no=…, relation=spouse.
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
+    /// Why (变更原因), 2–200 characters.
+    #[arg(long)]
+    pub reason: String,
+    /// The date the change takes effect (YYYY-MM-DD; default today).
+    #[arg(long, value_name = "D")]
+    pub valid_from: Option<String>,
+    #[command(flatten)]
+    pub database: DatabaseArg,
+    #[command(flatten)]
+    pub policy: PolicyArg,
 }

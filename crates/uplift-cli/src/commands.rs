@@ -1,5 +1,6 @@
 //! One function per subcommand.
 
+mod household;
 mod imports;
 mod users;
 
@@ -104,6 +105,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Import(cmd) => imports::import(cmd, &actor).await,
         Command::Export(args) => imports::export(args, &actor).await,
+        Command::Household(cmd) => household::run(cmd, &actor).await,
         Command::Check { database } => {
             let db = open_db(&database.database).await?;
             let store = db.store();

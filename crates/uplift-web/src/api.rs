@@ -8,6 +8,7 @@ use crate::AppState;
 use crate::error::{api_method_not_allowed, api_not_found};
 
 pub(crate) mod audit;
+pub(crate) mod changes;
 pub(crate) mod dashboard;
 pub(crate) mod health;
 pub(crate) mod households;
@@ -21,6 +22,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/households", get(households::list_households))
         .route("/households/{id}", get(households::find_household))
         .route("/households/export", get(imports::export_households))
+        .route("/households/{id}/changes", post(changes::post_change))
         .route("/imports/{id}", get(imports::import_batch))
         .route(
             "/households/{id}/history",

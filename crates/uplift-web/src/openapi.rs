@@ -32,6 +32,7 @@ use crate::api;
         api::imports::export_households,
         api::imports::import_batch,
         api::dashboard::get_dashboard,
+        api::changes::post_change,
     ),
     tags(
         (name = "households", description = "The registry of households, members and incomes"),

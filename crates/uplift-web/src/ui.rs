@@ -19,6 +19,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::i18n::{self, Lang};
 
+mod changes;
 mod charts;
 mod dashboard;
 mod household;
@@ -49,6 +50,14 @@ pub(crate) fn templates() -> Environment<'static> {
         ),
         ("home.html", include_str!("../templates/home.html")),
         ("error.html", include_str!("../templates/error.html")),
+        (
+            "household_changes.html",
+            include_str!("../templates/household_changes.html"),
+        ),
+        (
+            "household_change.html",
+            include_str!("../templates/household_change.html"),
+        ),
     ];
     for (name, source) in sources {
         env.add_template(name, source)
@@ -72,6 +81,7 @@ pub(crate) const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/docs/"),
     ("GET", "/dashboard"),
     ("GET", "/dashboard/export"),
+    ("POST", "/households/{id}/changes"),
 ];
 
 pub(crate) fn router() -> Router<AppState> {
@@ -84,6 +94,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             "/households/{id}/unmask",
             axum::routing::post(household::unmask),
+        )
+        .route(
+            "/households/{id}/changes",
+            axum::routing::post(changes::post),
         )
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", axum::routing::post(login::logout))
@@ -343,6 +357,8 @@ mod tests {
             "login.html",
             "dashboard.html",
             "home.html",
+            "household_changes.html",
+            "household_change.html",
         ] {
             assert!(env.get_template(name).is_ok(), "{name}");
         }

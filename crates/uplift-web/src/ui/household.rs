@@ -44,6 +44,8 @@ struct HouseholdContext {
     policy: Option<PolicyBox>,
     incomes: Vec<IncomeRow>,
     history: Vec<HistoryRow>,
+    /// The typed-change forms, for roles that may edit the registry.
+    changes: Option<crate::ui::changes::ChangeForms>,
 }
 
 #[derive(Serialize)]
@@ -301,6 +303,7 @@ async fn build(
         }),
         incomes,
         history,
+        changes: crate::ui::changes::forms(state, caller, &detail, lang).await?,
         may_unmask: masking.may_unmask && !unmasked,
         unmasked,
         chrome: ui.chrome_for(state, caller).await,

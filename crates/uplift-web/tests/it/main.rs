@@ -3,6 +3,7 @@
 
 mod api;
 mod authz;
+mod changes;
 mod dashboard;
 mod docs;
 mod support;
