@@ -473,6 +473,7 @@ async fn the_household_page_offers_forms_and_shows_problems_beside_fields() {
         "登记或更正收入",
         &format!("name=\"expected_version\" value=\"{v}\""),
         "每户有且只有一名户主",
+        "required minlength=\"2\" maxlength=\"200\"",
     ] {
         assert!(page.body.contains(needle), "{needle}");
     }
