@@ -15,6 +15,7 @@ pub(crate) mod households;
 pub(crate) mod imports;
 pub(crate) mod regions;
 pub(crate) mod session;
+pub(crate) mod uploads;
 
 pub(crate) fn router() -> Router<AppState> {
     let v1 = Router::new()
@@ -24,6 +25,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/households/export", get(imports::export_households))
         .route("/households/{id}/changes", post(changes::post_change))
         .route("/imports/{id}", get(imports::import_batch))
+        .route(
+            "/imports",
+            post(uploads::upload).layer(axum::extract::DefaultBodyLimit::max(uploads::MAX_UPLOAD)),
+        )
         .route(
             "/households/{id}/history",
             get(households::household_history),

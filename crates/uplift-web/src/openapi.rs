@@ -33,6 +33,7 @@ use crate::api;
         api::imports::import_batch,
         api::dashboard::get_dashboard,
         api::changes::post_change,
+        api::uploads::upload,
     ),
     tags(
         (name = "households", description = "The registry of households, members and incomes"),

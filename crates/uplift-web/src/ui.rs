@@ -24,6 +24,7 @@ mod charts;
 mod dashboard;
 mod household;
 mod households;
+mod imports;
 mod login;
 
 const CSS: &str = include_str!("../static/uplift.css");
@@ -58,6 +59,7 @@ pub(crate) fn templates() -> Environment<'static> {
             "household_change.html",
             include_str!("../templates/household_change.html"),
         ),
+        ("imports.html", include_str!("../templates/imports.html")),
     ];
     for (name, source) in sources {
         env.add_template(name, source)
@@ -82,6 +84,13 @@ pub(crate) const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/dashboard"),
     ("GET", "/dashboard/export"),
     ("POST", "/households/{id}/changes"),
+    ("GET", "/imports"),
+    ("POST", "/imports"),
+    ("GET", "/imports/{id}"),
+    ("GET", "/imports/{id}/report.csv"),
+    ("GET", "/imports/{id}/report.xlsx"),
+    ("GET", "/households/export.csv"),
+    ("GET", "/households/export.xlsx"),
 ];
 
 pub(crate) fn router() -> Router<AppState> {
@@ -99,6 +108,19 @@ pub(crate) fn router() -> Router<AppState> {
             "/households/{id}/changes",
             axum::routing::post(changes::post),
         )
+        .route(
+            "/imports",
+            get(imports::form)
+                .post(imports::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::api::uploads::MAX_UPLOAD,
+                )),
+        )
+        .route("/imports/{id}", get(imports::batch_page))
+        .route("/imports/{id}/report.csv", get(imports::report_csv))
+        .route("/imports/{id}/report.xlsx", get(imports::report_xlsx))
+        .route("/households/export.csv", get(imports::export_csv))
+        .route("/households/export.xlsx", get(imports::export_xlsx))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", axum::routing::post(login::logout))
         .route("/static/uplift.css", get(stylesheet))
@@ -359,6 +381,7 @@ mod tests {
             "home.html",
             "household_changes.html",
             "household_change.html",
+            "imports.html",
         ] {
             assert!(env.get_template(name).is_ok(), "{name}");
         }

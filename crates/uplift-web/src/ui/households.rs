@@ -22,6 +22,8 @@ use uplift_domain::access::Action;
 struct ListContext {
     #[serde(flatten)]
     chrome: Chrome,
+    /// The filters of the list, for its export links.
+    export_query: String,
     region: String,
     household_type: String,
     q: String,
@@ -147,6 +149,14 @@ async fn build(
         None => (Vec::new(), app.store.region_children(None).await?),
     };
     let pov_query = query_string(&[("as_of", &as_of), ("known_at", &known_at)]);
+    let export_query = query_string(&[
+        ("region", &region),
+        ("type", &household_type),
+        ("q", &q),
+        ("band", &band),
+        ("as_of", &as_of),
+        ("known_at", &known_at),
+    ]);
     let rows = page
         .items
         .iter()
@@ -167,6 +177,7 @@ async fn build(
     let number = u64::from(page.page.number);
     let banner = pov.is_past().then(|| past_banner(ui.lang, &pov));
     let ctx = ListContext {
+        export_query,
         banner,
         region_path: region_path.iter().map(link).collect(),
         subregions: subregions.iter().map(link).collect(),

@@ -20,6 +20,7 @@ async fn the_openapi_document_lists_every_v1_path() {
         "/api/v1/households/export",
         "/api/v1/imports/{id}",
         "/api/v1/households/{id}/changes",
+        "/api/v1/imports",
     ] {
         assert!(
             paths.contains_key(path),
@@ -27,7 +28,7 @@ async fn the_openapi_document_lists_every_v1_path() {
             paths.keys()
         );
     }
-    assert_eq!(paths.len(), 12, "{:?}", paths.keys());
+    assert_eq!(paths.len(), 13, "{:?}", paths.keys());
     let params: Vec<&str> = doc["paths"]["/api/v1/households"]["get"]["parameters"]
         .as_array()
         .unwrap()

@@ -8,3 +8,4 @@ mod dashboard;
 mod docs;
 mod support;
 mod ui;
+mod uploads;
