@@ -17,6 +17,7 @@ pub mod import;
 pub mod imports;
 pub mod policy;
 pub mod quality;
+pub mod quality_survey;
 pub mod regions;
 pub mod store;
 pub mod synth;

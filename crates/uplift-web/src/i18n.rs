@@ -521,6 +521,18 @@ pub(crate) const MESSAGES: &[(&str, &str, &str)] = &[
     ("imp_message", "说明", "Message"),
     ("imp_no_issues", "没有符合条件的问题。", "No issues match."),
     ("exp_export", "导出当前列表", "Export this list"),
+    ("q_title", "数据质量", "Data quality"),
+    ("q_households", "检查户数", "Households checked"),
+    ("q_ledger", "导出台账", "Export the ledger"),
+    (
+        "q_withheld",
+        "涉及健康信息的问题只计数，不列出具体农户。",
+        "Findings that reveal health are counted but their households are not listed.",
+    ),
+    ("q_national", "国家规则编码", "National rule"),
+    ("q_rule_name", "规则", "Rule"),
+    ("q_count", "问题户数", "Households"),
+    ("q_none", "没有可显示的农户。", "No households to show."),
 ];
 
 /// The messages of one language, for templates (`t.<id>`).

@@ -26,6 +26,7 @@ mod household;
 mod households;
 mod imports;
 mod login;
+mod quality;
 
 const CSS: &str = include_str!("../static/uplift.css");
 
@@ -60,6 +61,7 @@ pub(crate) fn templates() -> Environment<'static> {
             include_str!("../templates/household_change.html"),
         ),
         ("imports.html", include_str!("../templates/imports.html")),
+        ("quality.html", include_str!("../templates/quality.html")),
     ];
     for (name, source) in sources {
         env.add_template(name, source)
@@ -91,6 +93,9 @@ pub(crate) const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/imports/{id}/report.xlsx"),
     ("GET", "/households/export.csv"),
     ("GET", "/households/export.xlsx"),
+    ("GET", "/quality"),
+    ("GET", "/quality/ledger.csv"),
+    ("GET", "/quality/ledger.xlsx"),
 ];
 
 pub(crate) fn router() -> Router<AppState> {
@@ -121,6 +126,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/imports/{id}/report.xlsx", get(imports::report_xlsx))
         .route("/households/export.csv", get(imports::export_csv))
         .route("/households/export.xlsx", get(imports::export_xlsx))
+        .route("/quality", get(quality::page))
+        .route("/quality/ledger.csv", get(quality::ledger_csv))
+        .route("/quality/ledger.xlsx", get(quality::ledger_xlsx))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", axum::routing::post(login::logout))
         .route("/static/uplift.css", get(stylesheet))
@@ -382,6 +390,7 @@ mod tests {
             "household_changes.html",
             "household_change.html",
             "imports.html",
+            "quality.html",
         ] {
             assert!(env.get_template(name).is_ok(), "{name}");
         }

@@ -6,6 +6,7 @@ mod authz;
 mod changes;
 mod dashboard;
 mod docs;
+mod quality;
 mod support;
 mod ui;
 mod uploads;
