@@ -107,6 +107,9 @@ pub enum Command {
     /// Typed changes to one household (births, deaths, moves, edits, income periods).
     #[command(subcommand)]
     Household(HouseholdCommand),
+    /// Benchmarks (run a release build).
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Check the database: integrity and counts.
     Check {
         #[command(flatten)]
@@ -358,6 +361,32 @@ pub struct ChangeArgs {
     pub valid_from: Option<String>,
     #[command(flatten)]
     pub database: DatabaseArg,
+    #[command(flatten)]
+    pub policy: PolicyArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Write a synthetic registry CSV, import it into a fresh SQLite file, and compare with the
+    /// sqlite3 shell's `.import` of the same file (needs the Debian package sqlite3).
+    Import(BenchImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchImportArgs {
+    /// How many persons the file holds (about 3.3 per household).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub persons: u64,
+    #[arg(long, default_value = "431026")]
+    pub county: String,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The working folder (default: a new folder under the system's temp folder).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Keep the files afterwards.
+    #[arg(long)]
+    pub keep: bool,
     #[command(flatten)]
     pub policy: PolicyArg,
 }
