@@ -374,7 +374,7 @@ pub enum BenchCommand {
 
 #[derive(Debug, Args)]
 pub struct BenchImportArgs {
-    /// How many persons the file holds (about 3.3 per household).
+    /// How many persons the file holds (about 3.2 per household).
     #[arg(long, default_value_t = 1_000_000)]
     pub persons: u64,
     #[arg(long, default_value = "431026")]

@@ -15,7 +15,7 @@ use crate::cli::BenchImportArgs;
 use crate::startup::{self, open_db};
 
 /// Persons per household in synth's registries, to size the household count.
-const PERSONS_PER_HOUSEHOLD: f64 = 3.3;
+const PERSONS_PER_HOUSEHOLD: f64 = 3.22;
 
 /// The process's peak resident memory (VmHWM), in MiB.
 pub(crate) fn peak_mib() -> Option<f64> {
