@@ -9,6 +9,7 @@ use uplift_domain::policy::PolicyBook;
 
 pub mod access;
 pub mod cases;
+pub mod change_input;
 pub mod changes;
 pub mod dashboard;
 pub mod households;
@@ -16,6 +17,7 @@ pub mod import;
 pub mod imports;
 pub mod policy;
 pub mod quality;
+pub mod quality_survey;
 pub mod regions;
 pub mod store;
 pub mod synth;

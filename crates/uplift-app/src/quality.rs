@@ -242,12 +242,12 @@ impl Default for QualityParams {
 
 /// Which household of the registry holds an ID number (the caller's store lookup, often a map
 /// preloaded for the file's IDs).
-pub trait RegistryIds {
+pub trait RegistryIds: Sync {
     /// The household number of the household that holds `id` now, if any.
     fn household_of(&self, id: &ResidentId) -> Option<String>;
 }
 
-impl<F: Fn(&ResidentId) -> Option<String>> RegistryIds for F {
+impl<F: Fn(&ResidentId) -> Option<String> + Sync> RegistryIds for F {
     fn household_of(&self, id: &ResidentId) -> Option<String> {
         self(id)
     }

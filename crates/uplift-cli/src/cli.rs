@@ -104,6 +104,9 @@ pub enum Command {
     Import(ImportCommand),
     /// Export the registry or a person list (.csv or .xlsx).
     Export(ExportArgs),
+    /// Typed changes to one household (births, deaths, moves, edits, income periods).
+    #[command(subcommand)]
+    Household(HouseholdCommand),
     /// Benchmarks (build with --release).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -232,6 +235,9 @@ pub enum BenchCommand {
     /// A city-sized registry (郴州市 4310, its 11 counties), then repeated renders of a county's
     /// and the city's dashboard through the use case and over HTTP: median and p90.
     Dashboard(BenchDashboardArgs),
+    /// Write a synthetic registry CSV, import it into a fresh SQLite file, and compare with the
+    /// sqlite3 shell's `.import` of the same file (needs the Debian package sqlite3).
+    Import(BenchImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -353,4 +359,58 @@ mod tests {
     fn the_command_line_is_well_formed() {
         super::Cli::command().debug_assert();
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HouseholdCommand {
+    /// Apply one typed change, e.g.
+    /// `uplift household change remove-member --household 431026102202-0001 --member 43102619700501001X --set status=died --reason 病故`.
+    Change(ChangeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ChangeArgs {
+    /// add-member, remove-member, transfer-member, split, merge, change-head, edit-household,
+    /// edit-member or record-income.
+    pub kind: String,
+    /// The household number (户编号).
+    #[arg(long = "household", value_name = "NO")]
+    pub household_no: String,
+    /// The member the change is about, by ID number (remove-, transfer-, edit-member,
+    /// change-head: the new head).
+    #[arg(long, value_name = "ID_NUMBER")]
+    pub member: Option<String>,
+    /// A field of the change, `field=value` (repeatable): e.g. status=died, health=大病,
+    /// period_start=2026-01-01, wage=4200.50, to_household_no=…, relation=spouse.
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
+    /// Why (变更原因), 2–200 characters.
+    #[arg(long)]
+    pub reason: String,
+    /// The date the change takes effect (YYYY-MM-DD; default today).
+    #[arg(long, value_name = "D")]
+    pub valid_from: Option<String>,
+    #[command(flatten)]
+    pub database: DatabaseArg,
+    #[command(flatten)]
+    pub policy: PolicyArg,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchImportArgs {
+    /// How many persons the file holds (about 3.2 per household).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub persons: u64,
+    #[arg(long, default_value = "431026")]
+    pub county: String,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The working folder (default: a new folder under the system's temp folder).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Keep the files afterwards.
+    #[arg(long)]
+    pub keep: bool,
+    #[command(flatten)]
+    pub policy: PolicyArg,
 }

@@ -1,6 +1,8 @@
 //! One function per subcommand.
 
 mod bench;
+mod bench_import;
+mod household;
 mod imports;
 mod users;
 
@@ -106,6 +108,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(cmd) => imports::import(cmd, &actor).await,
         Command::Export(args) => imports::export(args, &actor).await,
         Command::Bench(cmd) => bench::run(cmd, &actor).await,
+        Command::Household(cmd) => household::run(cmd, &actor).await,
         Command::Check { database } => {
             let db = open_db(&database.database).await?;
             let store = db.store();
@@ -176,7 +179,7 @@ async fn ensure_demo_county(app: &App, actor: &str, households: u32) -> anyhow::
 }
 
 /// The villages of a county, loading the shipped regions first if the county is not stored.
-async fn county_villages(app: &App, county: &RegionCode) -> anyhow::Result<Vec<Region>> {
+pub(crate) async fn county_villages(app: &App, county: &RegionCode) -> anyhow::Result<Vec<Region>> {
     if county.level() != RegionLevel::County {
         bail!("--county must be a 6-digit county code, found {county}");
     }
@@ -203,7 +206,7 @@ async fn county_villages(app: &App, county: &RegionCode) -> anyhow::Result<Vec<R
     Ok(villages)
 }
 
-async fn load_shipped(store: &dyn Store) -> anyhow::Result<u64> {
+pub(crate) async fn load_shipped(store: &dyn Store) -> anyhow::Result<u64> {
     let mut n = 0;
     for (city, text) in uplift_app::regions::SHIPPED {
         let regions =

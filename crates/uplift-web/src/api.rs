@@ -9,12 +9,14 @@ use crate::error::{api_method_not_allowed, api_not_found};
 
 pub(crate) mod audit;
 pub(crate) mod cases;
+pub(crate) mod changes;
 pub(crate) mod dashboard;
 pub(crate) mod health;
 pub(crate) mod households;
 pub(crate) mod imports;
 pub(crate) mod regions;
 pub(crate) mod session;
+pub(crate) mod uploads;
 
 pub(crate) fn router() -> Router<AppState> {
     let v1 = Router::new()
@@ -22,7 +24,12 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/households", get(households::list_households))
         .route("/households/{id}", get(households::find_household))
         .route("/households/export", get(imports::export_households))
+        .route("/households/{id}/changes", post(changes::post_change))
         .route("/imports/{id}", get(imports::import_batch))
+        .route(
+            "/imports",
+            post(uploads::upload).layer(axum::extract::DefaultBodyLimit::max(uploads::MAX_UPLOAD)),
+        )
         .route(
             "/households/{id}/history",
             get(households::household_history),

@@ -43,6 +43,8 @@ use crate::api;
         api::cases::list_visits,
         api::cases::record_visit,
         api::cases::timeline,
+        api::changes::post_change,
+        api::uploads::upload,
     ),
     tags(
         (name = "households", description = "The registry of households, members and incomes"),

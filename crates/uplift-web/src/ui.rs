@@ -20,11 +20,14 @@ use crate::error::ApiError;
 use crate::i18n::{self, Lang};
 
 mod cases;
+mod changes;
 mod charts;
 mod dashboard;
 mod household;
 mod households;
+mod imports;
 mod login;
+mod quality;
 
 const CSS: &str = include_str!("../static/uplift.css");
 
@@ -57,6 +60,16 @@ pub(crate) fn templates() -> Environment<'static> {
             include_str!("../templates/assistance.html"),
         ),
         ("visits.html", include_str!("../templates/visits.html")),
+        (
+            "household_changes.html",
+            include_str!("../templates/household_changes.html"),
+        ),
+        (
+            "household_change.html",
+            include_str!("../templates/household_change.html"),
+        ),
+        ("imports.html", include_str!("../templates/imports.html")),
+        ("quality.html", include_str!("../templates/quality.html")),
     ];
     for (name, source) in sources {
         env.add_template(name, source)
@@ -89,6 +102,17 @@ pub(crate) const PAGE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/households/{id}/visits"),
     ("POST", "/households/{id}/elimination"),
     ("GET", "/visits"),
+    ("POST", "/households/{id}/changes"),
+    ("GET", "/imports"),
+    ("POST", "/imports"),
+    ("GET", "/imports/{id}"),
+    ("GET", "/imports/{id}/report.csv"),
+    ("GET", "/imports/{id}/report.xlsx"),
+    ("GET", "/households/export.csv"),
+    ("GET", "/households/export.xlsx"),
+    ("GET", "/quality"),
+    ("GET", "/quality/ledger.csv"),
+    ("GET", "/quality/ledger.xlsx"),
 ];
 
 pub(crate) fn router() -> Router<AppState> {
@@ -123,6 +147,26 @@ pub(crate) fn router() -> Router<AppState> {
             axum::routing::post(cases::propose),
         )
         .route("/visits", get(cases::schedule))
+        .route(
+            "/households/{id}/changes",
+            axum::routing::post(changes::post),
+        )
+        .route(
+            "/imports",
+            get(imports::form)
+                .post(imports::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::api::uploads::MAX_UPLOAD,
+                )),
+        )
+        .route("/imports/{id}", get(imports::batch_page))
+        .route("/imports/{id}/report.csv", get(imports::report_csv))
+        .route("/imports/{id}/report.xlsx", get(imports::report_xlsx))
+        .route("/households/export.csv", get(imports::export_csv))
+        .route("/households/export.xlsx", get(imports::export_xlsx))
+        .route("/quality", get(quality::page))
+        .route("/quality/ledger.csv", get(quality::ledger_csv))
+        .route("/quality/ledger.xlsx", get(quality::ledger_xlsx))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", axum::routing::post(login::logout))
         .route("/static/uplift.css", get(stylesheet))
@@ -385,6 +429,10 @@ mod tests {
             "case.html",
             "assistance.html",
             "visits.html",
+            "household_changes.html",
+            "household_change.html",
+            "imports.html",
+            "quality.html",
         ] {
             assert!(env.get_template(name).is_ok(), "{name}");
         }

@@ -22,6 +22,7 @@ const COUNTY: &str = "431026";
 pub async fn run(cmd: BenchCommand, actor: &str) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Dashboard(args) => dashboard(args, actor).await,
+        BenchCommand::Import(args) => super::bench_import::import(args, actor).await,
     }
 }
 

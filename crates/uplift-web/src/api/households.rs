@@ -76,6 +76,9 @@ pub(crate) struct HouseholdView {
     pub(crate) household_no: String,
     pub(crate) household_type: CodeView,
     pub(crate) region_code: String,
+    /// The household's current version, whatever the point of view: send it as
+    /// `expected_version` with a change (`POST /api/v1/households/{id}/changes`).
+    pub(crate) version: i64,
     /// From the province down to the village.
     pub(crate) region_path: Vec<RegionView>,
     pub(crate) address: Option<String>,
@@ -259,8 +262,10 @@ pub(crate) async fn find_household(
     let region_path = state.app.store.region_path(&household.region).await?;
     let pack = state.app.policy.in_force(&household.region, pov.at.as_of);
     let members_counted = active_members(&detail);
+    let version = state.app.store.household_version(id).await?;
     Ok(Json(HouseholdView {
         id: detail.id.0,
+        version,
         household_no: household.household_no.as_str().to_owned(),
         household_type: CodeView::of(household.household_type),
         region_code: household.region.to_string(),

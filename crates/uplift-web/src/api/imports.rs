@@ -176,8 +176,16 @@ pub(crate) async fn import_batch(
             other => ApiError::Invalid(other.to_string()),
         })?
         .ok_or_else(|| ApiError::NotFound(format!("import batch {id}")))?;
+    Ok(Json(batch_view(id, batch)))
+}
+
+/// The view of a recorded batch.
+pub(crate) fn batch_view(
+    id: i64,
+    batch: uplift_app::imports::store::ImportBatch,
+) -> ImportBatchView {
     let c = batch.counts;
-    Ok(Json(ImportBatchView {
+    ImportBatchView {
         id,
         file_name: batch.file_name,
         checksum: batch.checksum,
@@ -212,5 +220,5 @@ pub(crate) async fn import_batch(
                 household_no: i.household_no,
             })
             .collect(),
-    }))
+    }
 }

@@ -47,6 +47,8 @@ struct HouseholdContext {
     history: Vec<HistoryRow>,
     /// Clues, steps, measures, visits and elimination, by date.
     timeline: Vec<TimelineRow>,
+    /// The typed-change forms, for roles that may edit the registry.
+    changes: Option<crate::ui::changes::ChangeForms>,
 }
 
 #[derive(Serialize)]
@@ -347,6 +349,7 @@ async fn build(
         }),
         incomes,
         history,
+        changes: crate::ui::changes::forms(state, caller, &detail, lang).await?,
         may_unmask: masking.may_unmask && !unmasked,
         unmasked,
         chrome: ui.chrome_for(state, caller).await,

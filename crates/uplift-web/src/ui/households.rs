@@ -137,16 +137,10 @@ async fn build(
             ])
         )
     };
-    let headers = match ui.lang {
-        Lang::Zh => "zh",
-        Lang::En => "en",
-    };
     let export = |format: &str| {
         format!(
-            "/api/v1/households/export{}",
+            "/households/export.{format}{}",
             query_string(&[
-                ("format", format),
-                ("headers", headers),
                 ("region", &region),
                 ("type", &household_type),
                 ("q", &q),

@@ -187,6 +187,28 @@ async fn request(
             )
             .await
         }
+        ("POST", "/imports" | "/api/v1/imports") => {
+            let page = row.path == "/imports";
+            let body = crate::support::multipart_upload(
+                if page { csrf } else { None },
+                "households",
+                "dry_run",
+                "registry.csv",
+                crate::support::HEADER_ONLY_REGISTRY.as_bytes(),
+            );
+            send(
+                app,
+                Call {
+                    method: "POST",
+                    uri,
+                    cookie,
+                    csrf_header: if page { None } else { csrf.map(str::to_owned) },
+                    body: Body::from(body),
+                    content_type: Some(crate::support::MULTIPART_TYPE),
+                },
+            )
+            .await
+        }
         ("POST", path) if !path.starts_with("/api/") => {
             // A case step that changes nothing: a rejection without a reason.
             let step = if path.ends_with("/actions") {

@@ -28,6 +28,8 @@ async fn the_openapi_document_lists_every_v1_path() {
         "/api/v1/households/{id}/measures",
         "/api/v1/households/{id}/visits",
         "/api/v1/households/{id}/timeline",
+        "/api/v1/households/{id}/changes",
+        "/api/v1/imports",
     ] {
         assert!(
             paths.contains_key(path),
@@ -35,7 +37,7 @@ async fn the_openapi_document_lists_every_v1_path() {
             paths.keys()
         );
     }
-    assert_eq!(paths.len(), 20, "{:?}", paths.keys());
+    assert_eq!(paths.len(), 22, "{:?}", paths.keys());
     let params: Vec<&str> = doc["paths"]["/api/v1/households"]["get"]["parameters"]
         .as_array()
         .unwrap()

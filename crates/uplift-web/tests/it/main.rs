@@ -4,8 +4,11 @@
 mod api;
 mod authz;
 mod cases;
+mod changes;
 mod dashboard;
 mod docs;
 mod polish;
+mod quality;
 mod support;
 mod ui;
+mod uploads;

@@ -404,3 +404,43 @@ pub fn assert_envelope(answer: &Answer, status: StatusCode, code: &str) -> serde
 pub fn role_user(role: Role) -> String {
     uplift_domain::household::Codebook::code(role).replace('_', "-")
 }
+
+/// The content type of [`multipart_upload`] bodies.
+pub const MULTIPART_TYPE: &str = "multipart/form-data; boundary=UPLIFTBOUNDARY";
+
+/// A registry file with its English header row and no data.
+pub const HEADER_ONLY_REGISTRY: &str =
+    "household_no,household_type,region_code,name,id_number,relation,health,labour\n";
+
+/// A multipart upload body: the CSRF token (when given), kind, mode and the file.
+pub fn multipart_upload(
+    csrf: Option<&str>,
+    kind: &str,
+    mode: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut text = |name: &str, value: &str| {
+        body.extend_from_slice(
+            format!(
+                "--UPLIFTBOUNDARY\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    };
+    if let Some(token) = csrf {
+        text("csrf", token);
+    }
+    text("kind", kind);
+    text("mode", mode);
+    body.extend_from_slice(
+        format!(
+            "--UPLIFTBOUNDARY\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(b"\r\n--UPLIFTBOUNDARY--\r\n");
+    body
+}
