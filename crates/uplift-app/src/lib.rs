@@ -8,6 +8,7 @@ use std::sync::Arc;
 use uplift_domain::policy::PolicyBook;
 
 pub mod access;
+pub mod feeds;
 pub mod households;
 pub mod import;
 pub mod policy;

@@ -175,7 +175,7 @@ pub struct RegistryCounts {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: Send + Sync + crate::feeds::store::FeedStore {
     /// Which backend this is, for logs and `uplift` output (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 

@@ -16,6 +16,7 @@ use uplift_app::store::Store;
 
 mod access;
 mod codec;
+mod feeds;
 mod migrate;
 mod registry;
 

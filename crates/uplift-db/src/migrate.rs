@@ -25,6 +25,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_access.sql"),
         postgres: include_str!("../migrations/postgres/0002_access.sql"),
     },
+    Migration {
+        version: 4,
+        name: "feeds",
+        sqlite: include_str!("../migrations/sqlite/0004_feeds.sql"),
+        postgres: include_str!("../migrations/postgres/0004_feeds.sql"),
+    },
 ];
 
 /// The names of the migrations this build knows, in order (`0001_registry`, …).

@@ -1,0 +1,115 @@
+//! The store port of feeds, screening runs and warnings (issue 5).
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+
+use crate::store::StoreResult;
+
+/// A feed batch to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFeedBatch {
+    pub kind: String,
+    /// The file name it came from.
+    pub source: String,
+    pub period_from: Option<NaiveDate>,
+    pub period_to: Option<NaiveDate>,
+    /// SHA-256 of the file, hex: the same file twice is one batch.
+    pub checksum: String,
+    /// Instant text (codec::instant_text form).
+    pub imported_at: String,
+    pub actor: String,
+    pub rows: u64,
+    pub matched: u64,
+    pub unmatched: u64,
+}
+
+/// A stored feed batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedBatch {
+    pub id: i64,
+    pub batch: NewFeedBatch,
+}
+
+/// One stored feed row. `target` and `data` are the app's encodings (`feeds::encode_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFeedRow {
+    pub batch: i64,
+    pub kind: String,
+    pub row: u64,
+    pub record_id: Option<String>,
+    pub reversal: bool,
+    pub target: String,
+    pub matched: bool,
+    pub data: String,
+}
+
+/// A warning raised or refreshed by a run: one open warning per household and risk type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewWarning {
+    pub household_id: i64,
+    pub household_no: String,
+    pub village: String,
+    pub township: String,
+    pub risk_type: String,
+    /// Rule codes, comma-separated, sorted.
+    pub rules: String,
+    /// The explanation (rules with thresholds, evidence, figures, counter-evidence), as text.
+    pub explanation: String,
+    /// The verification task's due date (village and township, the policy's time limit).
+    pub due: NaiveDate,
+}
+
+/// A stored warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WarningRecord {
+    pub id: i64,
+    pub warning: NewWarning,
+    /// `open` or `withdrawn` (no longer hit by a later screening of the household).
+    pub state: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub run_id: i64,
+}
+
+/// A screening run's summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreeningRun {
+    /// Idempotency key: policy version, reference date and the feed batches screened.
+    pub key: String,
+    pub as_of: NaiveDate,
+    pub mode: String,
+    pub started_at: String,
+    pub duration_ms: i64,
+    /// `RULE=count` per rule, comma-separated.
+    pub summary: String,
+    /// The inputs: batches, households screened.
+    pub inputs: String,
+    pub warnings_new: i64,
+    pub warnings_updated: i64,
+    pub warnings_withdrawn: i64,
+}
+
+#[async_trait]
+pub trait FeedStore: Send + Sync {
+    async fn feed_batch_by_checksum(&self, checksum: &str) -> StoreResult<Option<FeedBatch>>;
+    /// Stores a batch and all its rows in one transaction.
+    async fn save_feed_batch(
+        &self,
+        batch: &NewFeedBatch,
+        rows: &[StoredFeedRow],
+    ) -> StoreResult<FeedBatch>;
+    async fn feed_batches(&self) -> StoreResult<Vec<FeedBatch>>;
+    /// Every stored row, in batch and row order.
+    async fn feed_rows(&self) -> StoreResult<Vec<StoredFeedRow>>;
+    async fn screening_run(&self, key: &str) -> StoreResult<Option<ScreeningRun>>;
+    /// Stores a run and its warnings in one transaction: each warning updates the open warning of
+    /// its household and risk type, or opens one; open warnings of the `screened` households that
+    /// the run did not raise again are withdrawn. Gives the run with its counts filled in.
+    async fn record_screening_run(
+        &self,
+        run: &ScreeningRun,
+        warnings: &[NewWarning],
+        screened: &[i64],
+    ) -> StoreResult<ScreeningRun>;
+    async fn warnings(&self, state: Option<&str>) -> StoreResult<Vec<WarningRecord>>;
+}

@@ -1,0 +1,346 @@
+//! Feeds, screening runs and warnings (issue 5).
+
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use uplift_app::feeds::store::{
+    FeedBatch, FeedStore, NewFeedBatch, NewWarning, ScreeningRun, StoredFeedRow, WarningRecord,
+};
+use uplift_app::store::{StoreError, StoreResult};
+
+use crate::Db;
+use crate::codec::{self, date_text};
+use crate::registry::{Cell, insert_rows, reserve_keys, unexpected};
+
+const BATCH_COLS: &str = "id, kind, source, period_from, period_to, checksum, imported_at, actor, row_count, matched, unmatched";
+
+fn batch_from_row(row: &AnyRow) -> anyhow::Result<FeedBatch> {
+    let opt_date = |s: Option<String>| s.map(|s| codec::parse_date(&s)).transpose();
+    Ok(FeedBatch {
+        id: row.try_get("id")?,
+        batch: NewFeedBatch {
+            kind: row.try_get("kind")?,
+            source: row.try_get("source")?,
+            period_from: opt_date(row.try_get("period_from")?)?,
+            period_to: opt_date(row.try_get("period_to")?)?,
+            checksum: row.try_get("checksum")?,
+            imported_at: row.try_get("imported_at")?,
+            actor: row.try_get("actor")?,
+            rows: row.try_get::<i64, _>("row_count")? as u64,
+            matched: row.try_get::<i64, _>("matched")? as u64,
+            unmatched: row.try_get::<i64, _>("unmatched")? as u64,
+        },
+    })
+}
+
+fn run_from_row(row: &AnyRow) -> anyhow::Result<ScreeningRun> {
+    Ok(ScreeningRun {
+        key: row.try_get("run_key")?,
+        as_of: codec::parse_date(&row.try_get::<String, _>("as_of")?)?,
+        mode: row.try_get("mode")?,
+        started_at: row.try_get("started_at")?,
+        duration_ms: row.try_get("duration_ms")?,
+        summary: row.try_get("summary")?,
+        inputs: row.try_get("inputs")?,
+        warnings_new: row.try_get("warnings_new")?,
+        warnings_updated: row.try_get("warnings_updated")?,
+        warnings_withdrawn: row.try_get("warnings_withdrawn")?,
+    })
+}
+
+fn warning_from_row(row: &AnyRow) -> anyhow::Result<WarningRecord> {
+    Ok(WarningRecord {
+        id: row.try_get("id")?,
+        warning: NewWarning {
+            household_id: row.try_get("household_id")?,
+            household_no: row.try_get("household_no")?,
+            village: row.try_get("village_code")?,
+            township: row.try_get("township_code")?,
+            risk_type: row.try_get("risk_type")?,
+            rules: row.try_get("rules")?,
+            explanation: row.try_get("explanation")?,
+            due: codec::parse_date(&row.try_get::<String, _>("due_date")?)?,
+        },
+        state: row.try_get("state")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        run_id: row.try_get("run_id")?,
+    })
+}
+
+#[async_trait]
+impl FeedStore for Db {
+    async fn feed_batch_by_checksum(&self, checksum: &str) -> StoreResult<Option<FeedBatch>> {
+        let sql = format!("SELECT {BATCH_COLS} FROM feed_batches WHERE checksum = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(checksum.to_owned())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        row.map(|r| batch_from_row(&r))
+            .transpose()
+            .map_err(unexpected)
+    }
+
+    async fn save_feed_batch(
+        &self,
+        batch: &NewFeedBatch,
+        rows: &[StoredFeedRow],
+    ) -> StoreResult<FeedBatch> {
+        let mut tx = self.begin_write().await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM feed_batches WHERE checksum = $1")
+                .bind(batch.checksum.clone())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(unexpected)?;
+        if let Some(id) = exists {
+            return Err(StoreError::Conflict(format!(
+                "feed batch {id} already holds this file (checksum {})",
+                batch.checksum
+            )));
+        }
+        let id = reserve_keys(&mut tx, "feed_batches", 1).await?;
+        let n = |v: u64| Cell::Int(v as i64);
+        insert_rows(
+            self.backend,
+            &mut tx,
+            &format!("feed_batches ({BATCH_COLS})"),
+            11,
+            vec![vec![
+                Cell::Int(id),
+                Cell::Text(batch.kind.clone()),
+                Cell::Text(batch.source.clone()),
+                Cell::OptText(batch.period_from.map(date_text)),
+                Cell::OptText(batch.period_to.map(date_text)),
+                Cell::Text(batch.checksum.clone()),
+                Cell::Text(batch.imported_at.clone()),
+                Cell::Text(batch.actor.clone()),
+                n(batch.rows),
+                n(batch.matched),
+                n(batch.unmatched),
+            ]],
+        )
+        .await?;
+        let cells = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::Int(id),
+                    Cell::Text(r.kind.clone()),
+                    Cell::Int(r.row as i64),
+                    Cell::OptText(r.record_id.clone()),
+                    Cell::Int(i64::from(r.reversal)),
+                    Cell::Text(r.target.clone()),
+                    Cell::Int(i64::from(r.matched)),
+                    Cell::Text(r.data.clone()),
+                ]
+            })
+            .collect();
+        insert_rows(
+            self.backend,
+            &mut tx,
+            "feed_rows (batch_id, kind, row_no, record_id, reversal, target, matched, data)",
+            8,
+            cells,
+        )
+        .await?;
+        tx.commit().await.map_err(unexpected)?;
+        Ok(FeedBatch {
+            id,
+            batch: batch.clone(),
+        })
+    }
+
+    async fn feed_batches(&self) -> StoreResult<Vec<FeedBatch>> {
+        let sql = format!("SELECT {BATCH_COLS} FROM feed_batches ORDER BY id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        rows.iter()
+            .map(batch_from_row)
+            .collect::<anyhow::Result<_>>()
+            .map_err(unexpected)
+    }
+
+    async fn feed_rows(&self) -> StoreResult<Vec<StoredFeedRow>> {
+        let rows = sqlx::query(
+            "SELECT batch_id, kind, row_no, record_id, reversal, target, matched, data \
+             FROM feed_rows ORDER BY batch_id, row_no",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        rows.iter()
+            .map(|r| -> anyhow::Result<StoredFeedRow> {
+                Ok(StoredFeedRow {
+                    batch: r.try_get("batch_id")?,
+                    kind: r.try_get("kind")?,
+                    row: r.try_get::<i64, _>("row_no")? as u64,
+                    record_id: r.try_get("record_id")?,
+                    reversal: r.try_get::<i64, _>("reversal")? != 0,
+                    target: r.try_get("target")?,
+                    matched: r.try_get::<i64, _>("matched")? != 0,
+                    data: r.try_get("data")?,
+                })
+            })
+            .collect::<anyhow::Result<_>>()
+            .map_err(unexpected)
+    }
+
+    async fn screening_run(&self, key: &str) -> StoreResult<Option<ScreeningRun>> {
+        let row = sqlx::query("SELECT * FROM screening_runs WHERE run_key = $1")
+            .bind(key.to_owned())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        row.map(|r| run_from_row(&r))
+            .transpose()
+            .map_err(unexpected)
+    }
+
+    async fn record_screening_run(
+        &self,
+        run: &ScreeningRun,
+        warnings: &[NewWarning],
+        screened: &[i64],
+    ) -> StoreResult<ScreeningRun> {
+        let mut tx = self.begin_write().await?;
+        let run_id = reserve_keys(&mut tx, "screening_runs", 1).await?;
+        let now = codec::now_text();
+        let mut out = run.clone();
+        let (mut new, mut updated, mut withdrawn) = (0i64, 0i64, 0i64);
+        // The run row first (warnings refer to it); counts are set at the end, same transaction.
+        sqlx::query(
+            "INSERT INTO screening_runs (id, run_key, as_of, mode, started_at, duration_ms, summary, inputs, \
+             warnings_new, warnings_updated, warnings_withdrawn) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, 0)",
+        )
+        .bind(run_id)
+        .bind(run.key.clone())
+        .bind(date_text(run.as_of))
+        .bind(run.mode.clone())
+        .bind(run.started_at.clone())
+        .bind(run.duration_ms)
+        .bind(run.summary.clone())
+        .bind(run.inputs.clone())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.message().to_lowercase().contains("unique") => {
+                StoreError::Conflict(format!("screening run {} already recorded", run.key))
+            }
+            _ => unexpected(e),
+        })?;
+        let mut raised: std::collections::HashSet<(i64, &str)> = std::collections::HashSet::new();
+        for w in warnings {
+            raised.insert((w.household_id, w.risk_type.as_str()));
+            let changed = sqlx::query(
+                "UPDATE warnings SET rules = $1, explanation = $2, updated_at = $3, run_id = $4 \
+                 WHERE household_id = $5 AND risk_type = $6 AND state = 'open'",
+            )
+            .bind(w.rules.clone())
+            .bind(w.explanation.clone())
+            .bind(now.clone())
+            .bind(run_id)
+            .bind(w.household_id)
+            .bind(w.risk_type.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(unexpected)?
+            .rows_affected();
+            if changed > 0 {
+                updated += 1;
+                continue;
+            }
+            let id = reserve_keys(&mut tx, "warnings", 1).await?;
+            insert_rows(
+                self.backend,
+                &mut tx,
+                "warnings (id, household_id, household_no, village_code, township_code, risk_type, rules, \
+                 explanation, state, due_date, created_at, updated_at, run_id)",
+                13,
+                vec![vec![
+                    Cell::Int(id),
+                    Cell::Int(w.household_id),
+                    Cell::Text(w.household_no.clone()),
+                    Cell::Text(w.village.clone()),
+                    Cell::Text(w.township.clone()),
+                    Cell::Text(w.risk_type.clone()),
+                    Cell::Text(w.rules.clone()),
+                    Cell::Text(w.explanation.clone()),
+                    Cell::Text("open".into()),
+                    Cell::Text(date_text(w.due)),
+                    Cell::Text(now.clone()),
+                    Cell::Text(now.clone()),
+                    Cell::Int(run_id),
+                ]],
+            )
+            .await?;
+            new += 1;
+        }
+        for &h in screened {
+            let open: Vec<(i64, String)> = sqlx::query(
+                "SELECT id, risk_type FROM warnings WHERE household_id = $1 AND state = 'open'",
+            )
+            .bind(h)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(unexpected)?
+            .iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("risk_type")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(unexpected)?;
+            for (id, risk) in open {
+                if !raised.contains(&(h, risk.as_str())) {
+                    sqlx::query(
+                        "UPDATE warnings SET state = 'withdrawn', updated_at = $1, run_id = $2 WHERE id = $3",
+                    )
+                    .bind(now.clone())
+                    .bind(run_id)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(unexpected)?;
+                    withdrawn += 1;
+                }
+            }
+        }
+        sqlx::query(
+            "UPDATE screening_runs SET warnings_new = $1, warnings_updated = $2, warnings_withdrawn = $3 WHERE id = $4",
+        )
+        .bind(new)
+        .bind(updated)
+        .bind(withdrawn)
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(unexpected)?;
+        tx.commit().await.map_err(unexpected)?;
+        out.warnings_new = new;
+        out.warnings_updated = updated;
+        out.warnings_withdrawn = withdrawn;
+        Ok(out)
+    }
+
+    async fn warnings(&self, state: Option<&str>) -> StoreResult<Vec<WarningRecord>> {
+        let rows = match state {
+            Some(s) => {
+                sqlx::query("SELECT * FROM warnings WHERE state = $1 ORDER BY id")
+                    .bind(s.to_owned())
+                    .fetch_all(&self.pool)
+                    .await
+            }
+            None => {
+                sqlx::query("SELECT * FROM warnings ORDER BY id")
+                    .fetch_all(&self.pool)
+                    .await
+            }
+        }
+        .map_err(unexpected)?;
+        rows.iter()
+            .map(warning_from_row)
+            .collect::<anyhow::Result<_>>()
+            .map_err(unexpected)
+    }
+}
