@@ -81,6 +81,14 @@ pub enum Command {
     /// Users, roles and scopes.
     #[command(subcommand)]
     User(UserCommand),
+    /// Department feeds (部门数据, formats.md §3).
+    #[command(subcommand)]
+    Feeds(crate::commands::feeds::FeedsCommand),
+    /// Screen the registry against the department feeds (部门筛查预警) and raise warnings.
+    Screen(crate::commands::feeds::ScreenArgs),
+    /// Export lists.
+    #[command(subcommand)]
+    Export(crate::commands::feeds::ExportCommand),
     /// Check the database: integrity and counts.
     Check {
         #[command(flatten)]

@@ -1,5 +1,6 @@
 //! One function per subcommand.
 
+pub mod feeds;
 mod users;
 
 use std::time::Instant;
@@ -62,6 +63,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Regions(cmd) => regions(cmd).await,
         Command::Policy(cmd) => policy(cmd),
         Command::User(cmd) => users::run(cmd, &actor).await,
+        Command::Feeds(cmd) => feeds::run_feeds(cmd, &actor).await,
+        Command::Screen(args) => feeds::run_screen(args).await,
+        Command::Export(cmd) => feeds::run_export(cmd).await,
         Command::Check { database } => {
             let db = open_db(&database.database).await?;
             let store = db.store();
