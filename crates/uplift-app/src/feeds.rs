@@ -858,3 +858,125 @@ pub fn decode_target(s: &str) -> Option<Target> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uplift_screen::{HouseholdFacts, PersonFacts, Registry, RuleCode, screen};
+
+    const ID: &str = "431026196804043914";
+
+    fn pack() -> uplift_domain::policy::PolicyPack {
+        let book = crate::policy::shipped().unwrap();
+        let region = uplift_domain::region::RegionCode::parse("431026103201").unwrap();
+        book.in_force(&region, NaiveDate::from_ymd_opt(2026, 4, 1).unwrap())
+            .unwrap()
+            .clone()
+    }
+
+    fn registry() -> Registry {
+        let mut r = Registry::default();
+        let h = r.add_household(HouseholdFacts {
+            key: 7,
+            household_no: "4310261032010001".into(),
+            region: 431026103201,
+            formerly_poor: false,
+            members: 2,
+            incomes: Vec::new(),
+        });
+        r.add_person(PersonFacts {
+            id: id_key(ID).unwrap(),
+            household: h,
+            disability_grade: None,
+            worker_rank: None,
+        });
+        r
+    }
+
+    fn records(csv: &str, batch: i64) -> Vec<uplift_screen::FeedRecord> {
+        let parsed = parse_feed(FeedKind::Medical, "m.csv", csv.as_bytes().to_vec()).unwrap();
+        parsed
+            .rows
+            .into_iter()
+            .map(|r| uplift_screen::FeedRecord {
+                evidence: uplift_screen::Evidence {
+                    feed: FeedKind::Medical,
+                    batch,
+                    row: r.row,
+                },
+                record_id: r.record_id,
+                reversal: r.reversal,
+                target: r.target,
+                data: decode_data(FeedKind::Medical, &encode_data(&r.data)).unwrap(),
+            })
+            .collect()
+    }
+
+    fn rules(recs: &[uplift_screen::FeedRecord], as_of: (i32, u32, u32)) -> Vec<RuleCode> {
+        let as_of = NaiveDate::from_ymd_opt(as_of.0, as_of.1, as_of.2).unwrap();
+        screen(&registry(), recs, &pack(), as_of)
+            .findings
+            .iter()
+            .map(|f| f.rule)
+            .collect()
+    }
+
+    #[test]
+    fn exactly_at_the_per_stay_threshold_does_not_warn_one_fen_above_does() {
+        let at = format!(
+            "id_number,settlement_date,total_cost,compliant_out_of_pocket\n{ID},2026-03-01,20000,10000\n"
+        );
+        assert!(!rules(&records(&at, 1), (2026, 4, 1)).contains(&RuleCode::MedicalPerStay));
+        let above = format!(
+            "证件号码,结算日期,医疗总费用,政策范围内个人自付\n{ID},2026-03-01,20000,10000.01\n"
+        );
+        assert!(rules(&records(&above, 1), (2026, 4, 1)).contains(&RuleCode::MedicalPerStay));
+    }
+
+    #[test]
+    fn the_twelve_month_window_excludes_its_first_day_and_includes_the_reference_date() {
+        let csv = format!(
+            "id_number,settlement_date,total_cost,compliant_out_of_pocket\n{ID},2025-04-01,1,20000\n{ID},2026-04-01,1,10000.01\n"
+        );
+        // (2025-04-01, 2026-04-01]: the first settlement is outside, so the sum is 10,000.01.
+        assert!(!rules(&records(&csv, 1), (2026, 4, 1)).contains(&RuleCode::Medical12Months));
+        // A settlement one day later falls inside: 20,000 + 10,000.01 > 30,000.
+        let inside = csv.replace("2025-04-01", "2025-04-02");
+        assert!(rules(&records(&inside, 1), (2026, 4, 1)).contains(&RuleCode::Medical12Months));
+    }
+
+    #[test]
+    fn a_resent_row_is_one_event_and_a_reversal_cancels_it() {
+        let first = format!(
+            "id_number,settlement_date,total_cost,compliant_out_of_pocket,record_id\n{ID},2026-03-01,1,20000,S1\n"
+        );
+        let mut recs = records(&first, 1);
+        recs.extend(records(&first, 2));
+        // Sent twice, counted once: 20,000 is not above 30,000.
+        assert!(!rules(&recs, (2026, 4, 1)).contains(&RuleCode::Medical12Months));
+        assert!(rules(&recs, (2026, 4, 1)).contains(&RuleCode::MedicalPerStay));
+        let reversal = format!(
+            "id_number,settlement_date,total_cost,compliant_out_of_pocket,record_id,记录状态\n{ID},2026-03-01,1,20000,S1,冲销\n"
+        );
+        recs.extend(records(&reversal, 3));
+        assert_eq!(rules(&recs, (2026, 4, 1)), Vec::<RuleCode>::new());
+    }
+
+    #[test]
+    fn a_bad_file_names_row_column_and_field_and_imports_nothing() {
+        let csv =
+            "证件号码,结算日期,医疗总费用,政策范围内个人自付,记录状态\n123,2026-02-30,x,1,冲销\n";
+        let Err(FeedError::Rows(issues)) =
+            parse_feed(FeedKind::Medical, "m.csv", csv.as_bytes().to_vec())
+        else {
+            panic!("expected row errors");
+        };
+        let fields: Vec<&str> = issues.iter().map(|i| i.field).collect();
+        assert_eq!(
+            fields,
+            ["record_id", "id_number", "settlement_date", "total_cost"]
+        );
+        assert!(issues.iter().all(|i| i.row == 2));
+        assert_eq!(issues[1].column, "A 证件号码");
+    }
+}
