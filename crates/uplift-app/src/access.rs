@@ -117,6 +117,104 @@ pub struct AuditEvent {
     /// The region the target lies in, so auditors of that region see it.
     pub region: Option<RegionCode>,
     pub reason: Option<String>,
+    /// The client address of a web request, where there was one.
+    pub client: Option<String>,
+}
+
+/// An audit event as stored, with its place in the hash chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainedAuditEvent {
+    pub id: i64,
+    pub event: AuditEvent,
+    /// `None` for events written before the log was chained.
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
+}
+
+/// The hash of an audit event chained to the one before it: SHA-256 over the previous hash and
+/// every field, each field length-prefixed so that no two events share a preimage.
+pub fn audit_hash(prev_hash: &str, id: i64, event: &AuditEvent) -> String {
+    // The instant as the store keeps it: microseconds, China Standard Time.
+    let at = event
+        .at
+        .with_timezone(&uplift_domain::version::cst())
+        .format("%Y-%m-%dT%H:%M:%S%.6f+08:00")
+        .to_string();
+    let region = event.region.map(|r| r.to_string()).unwrap_or_default();
+    let id = id.to_string();
+    let fields: [&str; 8] = [
+        prev_hash,
+        &id,
+        &at,
+        &event.actor,
+        &event.action,
+        &event.target,
+        &region,
+        event.reason.as_deref().unwrap_or("\u{0}none"),
+    ];
+    let mut hasher = Sha256::new();
+    for field in fields {
+        hasher.update((field.len() as u64).to_be_bytes());
+        hasher.update(field.as_bytes());
+    }
+    hex(&hasher.finalize())
+}
+
+/// The hash that stands before the first chained event.
+pub const AUDIT_GENESIS: &str = "uplift-audit-genesis";
+
+/// What `uplift audit verify` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditVerification {
+    pub events: u64,
+    pub chained: u64,
+    /// The first broken link: the event id and what is wrong with it.
+    pub broken: Option<(i64, String)>,
+}
+
+/// Walks the whole audit log and recomputes every link of the chain.
+pub async fn verify_audit(app: &App) -> StoreResult<AuditVerification> {
+    let chain = app.store.audit_chain().await?;
+    let mut result = AuditVerification {
+        events: chain.len() as u64,
+        chained: 0,
+        broken: None,
+    };
+    let mut expected_prev: Option<String> = None;
+    let mut last_id: Option<i64> = None;
+    for link in &chain {
+        if let Some(last) = last_id
+            && link.id != last + 1
+        {
+            result.broken = Some((
+                link.id,
+                format!("events {} to {} are missing", last + 1, link.id - 1),
+            ));
+            return Ok(result);
+        }
+        last_id = Some(link.id);
+        let (Some(prev), Some(hash)) = (&link.prev_hash, &link.hash) else {
+            if expected_prev.is_some() {
+                result.broken = Some((link.id, "an unchained event after the chain began".into()));
+                return Ok(result);
+            }
+            continue;
+        };
+        let want_prev = expected_prev
+            .clone()
+            .unwrap_or_else(|| AUDIT_GENESIS.to_owned());
+        if *prev != want_prev {
+            result.broken = Some((link.id, "its link to the event before was altered".into()));
+            return Ok(result);
+        }
+        if audit_hash(prev, link.id, &link.event) != *hash {
+            result.broken = Some((link.id, "its content was altered".into()));
+            return Ok(result);
+        }
+        result.chained += 1;
+        expected_prev = Some(hash.clone());
+    }
+    Ok(result)
 }
 
 /// A server-side session. Only the token's hash is stored.
@@ -144,6 +242,8 @@ pub enum AccessFailure {
     BadCredentials,
     #[error("user {0} is disabled")]
     Disabled(String),
+    #[error("too many failed logins; try again in {minutes} minutes")]
+    RateLimited { minutes: i64 },
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
@@ -331,35 +431,49 @@ pub async fn set_password(
     Ok(())
 }
 
-/// Checks a username and password and opens a session.
+/// Failed logins allowed per account within [`LOGIN_WINDOW`].
+pub const MAX_FAILED_PER_ACCOUNT: u64 = 5;
+/// Failed logins allowed per client address within [`LOGIN_WINDOW`].
+pub const MAX_FAILED_PER_CLIENT: u64 = 20;
+pub const LOGIN_WINDOW: Duration = Duration::minutes(15);
+
+/// Checks a username and password and opens a session. `client` is the caller's address, for
+/// the rate limit and the audit log.
 pub async fn login(
     app: &App,
     username: &str,
     password: &str,
+    client: Option<&str>,
 ) -> Result<LoginTicket, AccessFailure> {
-    let user = app.store.user_by_name(username.trim()).await?;
+    let username = username.trim();
+    let since = app.clock.now() - LOGIN_WINDOW;
+    let (by_account, by_client) = app
+        .store
+        .failed_logins_since(username, client, since)
+        .await?;
+    if by_account >= MAX_FAILED_PER_ACCOUNT || by_client >= MAX_FAILED_PER_CLIENT {
+        return Err(AccessFailure::RateLimited {
+            minutes: LOGIN_WINDOW.num_minutes(),
+        });
+    }
+    let failed = |region: Option<RegionCode>| AuditEvent {
+        at: app.clock.now(),
+        actor: username.to_owned(),
+        action: "login_failed".to_owned(),
+        target: format!("user:{username}"),
+        region,
+        reason: None,
+        client: client.map(str::to_owned),
+    };
+    let user = app.store.user_by_name(username).await?;
     let Some(user) = user else {
         // Spend the same time as a real check, so timing does not reveal which names exist.
         let _ = verify_password(password, DUMMY_HASH);
-        audit_raw(
-            app,
-            username,
-            "login_failed",
-            &format!("user:{username}"),
-            None,
-        )
-        .await?;
+        app.store.record_audit(&failed(None)).await?;
         return Err(AccessFailure::BadCredentials);
     };
     if !verify_password(password, &user.password_hash) {
-        audit_raw(
-            app,
-            username,
-            "login_failed",
-            &format!("user:{username}"),
-            Some(user.region),
-        )
-        .await?;
+        app.store.record_audit(&failed(Some(user.region))).await?;
         return Err(AccessFailure::BadCredentials);
     }
     if user.disabled {
@@ -457,6 +571,11 @@ pub async fn unmask(
 ) -> Result<(), AccessFailure> {
     by.require(Action::Unmask)?;
     let reason = reason.trim();
+    if reason.chars().count() > 200 {
+        return Err(AccessFailure::Invalid(
+            "the reason may have at most 200 characters".to_owned(),
+        ));
+    }
     if reason.chars().count() < 2 {
         return Err(AccessFailure::Invalid(
             "unmasking needs a stated reason (填写查看原因)".to_owned(),
@@ -490,6 +609,7 @@ pub async fn audit(
             target: target.to_owned(),
             region,
             reason,
+            client: None,
         })
         .await
 }

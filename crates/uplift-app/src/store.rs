@@ -11,7 +11,7 @@ use uplift_domain::income::IncomeRecord;
 use uplift_domain::region::{Region, RegionCode};
 use uplift_domain::version::{ReadAt, VersionStamp, Versioned};
 
-use crate::access::{AuditEvent, Session, User};
+use crate::access::{AuditEvent, ChainedAuditEvent, Session, User};
 
 /// Internal key of a household; household numbers are attributes with history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -276,6 +276,15 @@ pub trait Store: Send + Sync + crate::feeds::store::FeedStore {
 
     /// Appends to the audit log.
     async fn record_audit(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// The whole audit log in id order, with the hash chain.
+    async fn audit_chain(&self) -> StoreResult<Vec<ChainedAuditEvent>>;
+    /// The number of failed logins of a username, and from a client address, since `since`.
+    async fn failed_logins_since(
+        &self,
+        username: &str,
+        client: Option<&str>,
+        since: chrono::DateTime<chrono::FixedOffset>,
+    ) -> StoreResult<(u64, u64)>;
     /// The newest events first, of targets inside `within` (all when none).
     async fn audit_log(
         &self,

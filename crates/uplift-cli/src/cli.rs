@@ -89,6 +89,24 @@ pub enum Command {
     /// Export lists.
     #[command(subcommand)]
     Export(crate::commands::feeds::ExportCommand),
+    /// Write a consistent snapshot of the whole database while it runs (JSON lines; restores
+    /// into SQLite or PostgreSQL).
+    Backup {
+        /// The snapshot file to write.
+        out: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Restore a snapshot into an empty database (migrated first; all or nothing).
+    Restore {
+        /// The snapshot file to read.
+        input: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Check the database: integrity and counts.
     Check {
         #[command(flatten)]
@@ -143,6 +161,15 @@ pub enum RegionsCommand {
     List {
         #[arg(long)]
         parent: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the audit log's hash chain; fails on any edited or deleted entry.
+    Verify {
         #[command(flatten)]
         database: DatabaseArg,
     },

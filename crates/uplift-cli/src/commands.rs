@@ -12,7 +12,7 @@ use uplift_app::store::Store;
 use uplift_domain::household::Codebook;
 use uplift_domain::region::{Region, RegionCode, RegionLevel};
 
-use crate::cli::{Cli, Command, PolicyCommand, RegionsCommand, SynthArgs};
+use crate::cli::{AuditCommand, Cli, Command, PolicyCommand, RegionsCommand, SynthArgs};
 use crate::startup::{self, open_db};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -66,6 +66,45 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Feeds(cmd) => feeds::run_feeds(cmd, &actor).await,
         Command::Screen(args) => feeds::run_screen(args).await,
         Command::Export(cmd) => feeds::run_export(cmd).await,
+        Command::Backup { out, database } => {
+            let db = open_db(&database.database).await?;
+            let file = std::fs::File::create(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            let digests = db.backup(&mut writer).await?;
+            std::io::Write::flush(&mut writer)?;
+            print_digests(&digests);
+            println!("Wrote {}.", out.display());
+            Ok(())
+        }
+        Command::Restore { input, database } => {
+            let db = open_db(&database.database).await?;
+            let file = std::fs::File::open(&input)
+                .with_context(|| format!("cannot open {}", input.display()))?;
+            let digests = db
+                .restore(&mut std::io::BufReader::new(file))
+                .await
+                .with_context(|| format!("restoring {}", input.display()))?;
+            print_digests(&digests);
+            println!("Restored {} into {}.", input.display(), database.database);
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Verify { database }) => {
+            let db = open_db(&database.database).await?;
+            let policy = uplift_app::policy::shipped().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let app = startup::app(&db, policy);
+            let found = uplift_app::access::verify_audit(&app).await?;
+            match found.broken {
+                None => {
+                    println!(
+                        "audit log: ok ({} events, {} chained)",
+                        found.events, found.chained
+                    );
+                    Ok(())
+                }
+                Some((id, what)) => bail!("audit log: event {id} is broken: {what}"),
+            }
+        }
         Command::Check { database } => {
             let db = open_db(&database.database).await?;
             let store = db.store();
@@ -89,6 +128,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+fn print_digests(digests: &[uplift_db::TableDigest]) {
+    for d in digests {
+        println!("{:<24} {:>10} rows  sha256 {}", d.table, d.rows, d.sha256);
+    }
+}
+
 async fn serve(app: App, listen: std::net::SocketAddr, database: &str) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -98,7 +143,9 @@ async fn serve(app: App, listen: std::net::SocketAddr, database: &str) -> anyhow
     println!("  web:     http://{addr}/");
     println!("  API:     http://{addr}/api/v1/households");
     println!("  OpenAPI: http://{addr}/api/openapi.json (docs at /api/docs)");
-    axum::serve(listener, uplift_web::router(app))
+    let service =
+        uplift_web::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -4,7 +4,7 @@ use anyhow::Context;
 use chrono::{DateTime, FixedOffset};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
-use uplift_app::access::{AuditEvent, SESSION_IDLE, Session, User};
+use uplift_app::access::{self, AuditEvent, ChainedAuditEvent, SESSION_IDLE, Session, User};
 use uplift_app::store::{HouseholdId, StoreError, StoreResult, UserId};
 use uplift_domain::access::{Department, Role};
 use uplift_domain::region::RegionCode;
@@ -229,7 +229,18 @@ pub(crate) async fn assign_helper(
 
 pub(crate) async fn record_audit(db: &Db, e: &AuditEvent) -> StoreResult<()> {
     let mut tx = db.begin_write().await?;
+    // Reserving the key locks the sequence row, so events are chained one at a time.
     let id = reserve_keys(&mut tx, "audit", 1).await?;
+    let prev: Option<Option<String>> =
+        sqlx::query_scalar("SELECT hash FROM audit_events WHERE id < $1 ORDER BY id DESC LIMIT 1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unexpected)?;
+    let prev_hash = prev
+        .flatten()
+        .unwrap_or_else(|| access::AUDIT_GENESIS.to_owned());
+    let hash = access::audit_hash(&prev_hash, id, e);
     let row = vec![
         Cell::Int(id),
         Cell::Text(instant_text(&e.at)),
@@ -238,16 +249,83 @@ pub(crate) async fn record_audit(db: &Db, e: &AuditEvent) -> StoreResult<()> {
         Cell::Text(e.target.clone()),
         Cell::OptText(e.region.map(|r| r.as_str().to_owned())),
         Cell::OptText(e.reason.clone()),
+        Cell::OptText(e.client.clone()),
+        Cell::Text(prev_hash),
+        Cell::Text(hash),
     ];
     insert_rows(
         db.backend,
         &mut tx,
-        "audit_events (id, at, actor, action, target, region_code, reason)",
-        7,
+        "audit_events (id, at, actor, action, target, region_code, reason, client, prev_hash, hash)",
+        10,
         vec![row],
     )
     .await?;
     tx.commit().await.map_err(unexpected)
+}
+
+fn audit_from_row(row: &AnyRow) -> anyhow::Result<AuditEvent> {
+    let region: Option<String> = row.try_get("region_code")?;
+    Ok(AuditEvent {
+        at: codec::parse_instant(&row.try_get::<String, _>("at")?)?,
+        actor: row.try_get("actor")?,
+        action: row.try_get("action")?,
+        target: row.try_get("target")?,
+        region: region.as_deref().map(RegionCode::parse).transpose()?,
+        reason: row.try_get("reason")?,
+        client: row.try_get("client")?,
+    })
+}
+
+pub(crate) async fn audit_chain(db: &Db) -> StoreResult<Vec<ChainedAuditEvent>> {
+    let rows = sqlx::query("SELECT * FROM audit_events ORDER BY id")
+        .fetch_all(&db.pool)
+        .await
+        .map_err(unexpected)?;
+    rows.iter()
+        .map(|row| -> anyhow::Result<ChainedAuditEvent> {
+            Ok(ChainedAuditEvent {
+                id: row.try_get("id")?,
+                event: audit_from_row(row)?,
+                prev_hash: row.try_get("prev_hash")?,
+                hash: row.try_get("hash")?,
+            })
+        })
+        .collect::<anyhow::Result<_>>()
+        .map_err(unexpected)
+}
+
+pub(crate) async fn failed_logins_since(
+    db: &Db,
+    username: &str,
+    client: Option<&str>,
+    since: DateTime<FixedOffset>,
+) -> StoreResult<(u64, u64)> {
+    let count = |sql: &'static str, key: String| async move {
+        sqlx::query_scalar::<_, i64>(sql)
+            .bind(key)
+            .bind(instant_text(&since))
+            .fetch_one(&db.pool)
+            .await
+            .map(|n| u64::try_from(n).unwrap_or(0))
+            .map_err(unexpected)
+    };
+    let by_account = count(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'login_failed' AND target = $1 AND at >= $2",
+        format!("user:{username}"),
+    )
+    .await?;
+    let by_client = match client {
+        Some(c) => {
+            count(
+                "SELECT COUNT(*) FROM audit_events WHERE action = 'login_failed' AND client = $1 AND at >= $2",
+                c.to_owned(),
+            )
+            .await?
+        }
+        None => 0,
+    };
+    Ok((by_account, by_client))
 }
 
 pub(crate) async fn audit_log(
@@ -276,17 +354,7 @@ pub(crate) async fn audit_log(
     }
     .map_err(unexpected)?;
     rows.iter()
-        .map(|row| -> anyhow::Result<AuditEvent> {
-            let region: Option<String> = row.try_get("region_code")?;
-            Ok(AuditEvent {
-                at: codec::parse_instant(&row.try_get::<String, _>("at")?)?,
-                actor: row.try_get("actor")?,
-                action: row.try_get("action")?,
-                target: row.try_get("target")?,
-                region: region.as_deref().map(RegionCode::parse).transpose()?,
-                reason: row.try_get("reason")?,
-            })
-        })
+        .map(audit_from_row)
         .collect::<anyhow::Result<_>>()
         .map_err(unexpected)
 }

@@ -15,11 +15,13 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 use uplift_app::store::Store;
 
 mod access;
+mod backup;
 mod codec;
 mod feeds;
 mod migrate;
 mod registry;
 
+pub use backup::TableDigest;
 pub use migrate::{MigrationReport, known as known_migrations};
 
 /// Which database is behind a [`Db`].

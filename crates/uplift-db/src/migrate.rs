@@ -31,6 +31,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_feeds.sql"),
         postgres: include_str!("../migrations/postgres/0004_feeds.sql"),
     },
+    Migration {
+        version: 7,
+        name: "audit_chain",
+        sqlite: include_str!("../migrations/sqlite/0007_audit_chain.sql"),
+        postgres: include_str!("../migrations/postgres/0007_audit_chain.sql"),
+    },
 ];
 
 /// The names of the migrations this build knows, in order (`0001_registry`, …).

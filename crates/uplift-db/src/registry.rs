@@ -57,7 +57,7 @@ fn effective_region(scope: &Scope, filter: Option<&RegionCode>) -> Option<Option
 
 /// `($1, $2, …), ($k, …)` for `rows` rows of `cols` columns; plain `?` for SQLite, whose
 /// lookup of numbered parameters by name is quadratic in their count.
-fn values_placeholders(backend: Backend, rows: usize, cols: usize) -> String {
+pub(crate) fn values_placeholders(backend: Backend, rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -897,6 +897,19 @@ impl Store for Db {
 
     async fn record_audit(&self, event: &AuditEvent) -> StoreResult<()> {
         crate::access::record_audit(self, event).await
+    }
+
+    async fn audit_chain(&self) -> StoreResult<Vec<uplift_app::access::ChainedAuditEvent>> {
+        crate::access::audit_chain(self).await
+    }
+
+    async fn failed_logins_since(
+        &self,
+        username: &str,
+        client: Option<&str>,
+        since: DateTime<FixedOffset>,
+    ) -> StoreResult<(u64, u64)> {
+        crate::access::failed_logins_since(self, username, client, since).await
     }
 
     async fn audit_log(

@@ -193,6 +193,22 @@ pub(crate) fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// The client's address, when the server was started with connect info (the CLI does this).
+pub(crate) struct ClientAddr(pub(crate) Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip().to_string()),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

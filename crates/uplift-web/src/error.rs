@@ -40,6 +40,8 @@ pub(crate) enum ApiError {
     /// The caller's role may not do this, or the CSRF token is wrong.
     Forbidden(String),
     NotFound(String),
+    /// Too many attempts; try again later.
+    TooManyRequests(String),
     MethodNotAllowed,
     Conflict(String),
     Invalid(String),
@@ -60,6 +62,7 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -80,6 +83,7 @@ impl ApiError {
             ),
             ApiError::Forbidden(detail) => ("forbidden", detail.clone(), None),
             ApiError::NotFound(what) => ("not_found", format!("{what} not found"), None),
+            ApiError::TooManyRequests(detail) => ("too_many_requests", detail.clone(), None),
             ApiError::MethodNotAllowed => (
                 "method_not_allowed",
                 "this method is not allowed on this path".to_owned(),
@@ -121,6 +125,9 @@ impl From<uplift_app::access::AccessFailure> for ApiError {
         match err {
             AccessFailure::BadCredentials | AccessFailure::Disabled(_) => ApiError::Unauthorized,
             AccessFailure::Invalid(detail) => ApiError::Invalid(detail),
+            failure @ AccessFailure::RateLimited { .. } => {
+                ApiError::TooManyRequests(failure.to_string())
+            }
             AccessFailure::Denied(denied) => ApiError::Forbidden(denied.to_string()),
             AccessFailure::Store(e) => e.into(),
         }

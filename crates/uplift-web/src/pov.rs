@@ -19,10 +19,13 @@ pub(crate) const DEFAULT_PER_PAGE: u32 = 50;
 #[into_params(parameter_in = Query)]
 pub(crate) struct PointOfViewParams {
     /// Read the registry as in effect on this date (`YYYY-MM-DD`, China Standard Time); default today.
+    #[param(value_type = Option<String>, format = Date)]
     pub(crate) as_of: Option<String>,
     /// Read only what had been recorded by this instant (RFC 3339, e.g. `2026-03-15T09:00:00+08:00`;
+    /// the pages also take
     /// a bare `YYYY-MM-DDTHH:MM` is read as China Standard Time, a bare date as the end of that
     /// day); default everything known now.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub(crate) known_at: Option<String>,
 }
 
@@ -31,16 +34,24 @@ pub(crate) struct PointOfViewParams {
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListParams {
     /// A region code (2, 4, 6, 9 or 12 digits): only households of villages inside it.
+    #[param(
+        pattern = r"^$|^(?:0[1-9]|[1-9][0-9])(?:|00|0000|0000000|0000000000|(?:0[1-9]|[1-9][0-9])(?:|00|00000|00000000|(?:0[1-9]|[1-9][0-9])(?:|000|000000|(?:00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})(?:|000|(?:00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})))))$"
+    )]
     pub(crate) region: Option<String>,
     /// Household type: `formerly_poor` (脱贫户) or `ordinary` (一般农户); the Chinese label also works.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(
+        rename = "type",
+        pattern = r"^(|formerly_poor|ordinary|脱贫户|一般农户)$"
+    )]
     pub(crate) household_type: Option<String>,
     /// A household number, or a member's name or ID number (exact match).
     pub(crate) q: Option<String>,
     /// Page number, from 1.
+    #[param(value_type = Option<String>, pattern = r"^$|^[1-9][0-9]{0,5}$")]
     pub(crate) page: Option<String>,
     /// Rows per page, 1–500; default 50.
+    #[param(value_type = Option<String>, pattern = r"^$|^([1-9][0-9]?|[1-4][0-9]{2}|500)$")]
     pub(crate) per_page: Option<String>,
 }
 
@@ -61,20 +72,59 @@ fn present(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// Whether `s` starts with a date written exactly `YYYY-MM-DD` (chrono alone also takes
+/// `2026-3-5` and signed years, which the documented format does not allow).
+fn date_shaped(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 10
+        && b[..10].iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+}
+
 impl PointOfViewParams {
+    /// The API's reading: what the OpenAPI document says, and nothing looser. `as_of` is a
+    /// `YYYY-MM-DD` date and `known_at` an RFC 3339 instant; an empty value is an error.
+    pub(crate) fn parse_strict(&self, today: NaiveDate) -> Result<PointOfView, ApiError> {
+        for (name, value) in [("as_of", &self.as_of), ("known_at", &self.known_at)] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(ApiError::parameter(name, format!("{name} is empty")));
+            }
+        }
+        if let Some(s) = &self.known_at
+            && DateTime::parse_from_rfc3339(s).is_err()
+        {
+            return Err(ApiError::parameter(
+                "known_at",
+                format!(
+                    "known_at: {s:?} is not an RFC 3339 instant such as 2026-03-15T09:00:00+08:00"
+                ),
+            ));
+        }
+        self.parse(today)
+    }
+
+    /// The pages' reading: also a bare `YYYY-MM-DDTHH:MM` (the HTML input) or a date, in CST.
     pub(crate) fn parse(&self, today: NaiveDate) -> Result<PointOfView, ApiError> {
         let as_of = match present(&self.as_of) {
             None => today,
-            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| {
-                ApiError::parameter(
-                    "as_of",
-                    format!("as_of: {s:?} is not a date in the form YYYY-MM-DD ({e})"),
-                )
-            })?,
+            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .filter(|_| s.len() == 10 && date_shaped(s))
+                .ok_or_else(|| {
+                    ApiError::parameter(
+                        "as_of",
+                        format!("as_of: {s:?} is not a real date in the form YYYY-MM-DD"),
+                    )
+                })?,
         };
         let known_at = match present(&self.known_at) {
             None => None,
-            Some(s) => Some(parse_instant(s).ok_or_else(|| {
+            Some(s) => Some(parse_instant(s).filter(|_| date_shaped(s)).ok_or_else(|| {
                 ApiError::parameter(
                     "known_at",
                     format!(
@@ -117,10 +167,10 @@ fn parse_number(parameter: &str, value: &Option<String>, default: u32) -> Result
         return Ok(default);
     };
     match s.parse::<u32>() {
-        Ok(n) if n >= 1 => Ok(n),
+        Ok(n) if (1..=999_999).contains(&n) && !s.starts_with('0') => Ok(n),
         _ => Err(ApiError::parameter(
             parameter,
-            format!("{parameter}: {s:?} is not a whole number of at least 1"),
+            format!("{parameter}: {s:?} is not a whole number from 1 to 999999"),
         )),
     }
 }

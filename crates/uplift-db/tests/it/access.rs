@@ -205,6 +205,7 @@ async fn the_audit_log_is_filtered_by_region(db: Db) {
         target: "household:1".into(),
         region,
         reason: Some("核实".into()),
+        client: Some("10.0.0.7".into()),
     };
     db.record_audit(&event("unmask", Some(villages[0]), 1))
         .await
@@ -225,3 +226,94 @@ async fn the_audit_log_is_filtered_by_region(db: Db) {
     assert_eq!(db.audit_log(None, 1).await.unwrap().len(), 1);
 }
 contract!(the_audit_log_is_filtered_by_region);
+
+struct Clock;
+
+impl uplift_app::store::Clock for Clock {
+    fn now(&self) -> chrono::DateTime<chrono::FixedOffset> {
+        t("2026-11-25T12:00:00+08:00")
+    }
+}
+
+fn app(db: &Db) -> uplift_app::App {
+    uplift_app::App::new(
+        db.store(),
+        std::sync::Arc::new(Clock),
+        uplift_app::policy::shipped().unwrap(),
+    )
+}
+
+async fn the_audit_log_is_a_hash_chain_that_reveals_tampering(db: Db) {
+    let (_, villages) = seed(&db).await;
+    let app = app(&db);
+    let machine = uplift_app::access::Principal::machine("admin");
+    for (i, action) in ["login", "unmask", "logout"].iter().enumerate() {
+        uplift_app::access::audit(
+            &app,
+            &machine,
+            action,
+            &format!("household:{i}"),
+            Some(villages[0]),
+            Some(format!("reason {i}")),
+        )
+        .await
+        .unwrap();
+    }
+    let ok = uplift_app::access::verify_audit(&app).await.unwrap();
+    assert_eq!((ok.events, ok.chained, ok.broken), (3, 3, None));
+
+    db.execute_admin("UPDATE audit_events SET reason = 'nothing to see' WHERE id = 2")
+        .await
+        .unwrap();
+    let edited = uplift_app::access::verify_audit(&app).await.unwrap();
+    assert_eq!(edited.broken.as_ref().map(|b| b.0), Some(2), "{edited:?}");
+
+    db.execute_admin("UPDATE audit_events SET reason = 'reason 1' WHERE id = 2")
+        .await
+        .unwrap();
+    assert_eq!(
+        uplift_app::access::verify_audit(&app).await.unwrap().broken,
+        None
+    );
+    db.execute_admin("DELETE FROM audit_events WHERE id = 2")
+        .await
+        .unwrap();
+    let deleted = uplift_app::access::verify_audit(&app).await.unwrap();
+    assert_eq!(deleted.broken.as_ref().map(|b| b.0), Some(3), "{deleted:?}");
+}
+contract!(the_audit_log_is_a_hash_chain_that_reveals_tampering);
+
+async fn failed_logins_are_counted_per_account_and_client(db: Db) {
+    let (_, villages) = seed(&db).await;
+    db.create_user(&user("cadre", Role::VillageCadre, villages[0]))
+        .await
+        .unwrap();
+    let app = app(&db);
+    for client in ["10.0.0.1", "10.0.0.1", "10.0.0.2"] {
+        let refused =
+            uplift_app::access::login(&app, "cadre", "wrong-password", Some(client)).await;
+        assert!(matches!(
+            refused,
+            Err(uplift_app::access::AccessFailure::BadCredentials)
+        ));
+    }
+    let since = t("2026-11-25T11:00:00+08:00");
+    assert_eq!(
+        db.failed_logins_since("cadre", Some("10.0.0.1"), since)
+            .await
+            .unwrap(),
+        (3, 2)
+    );
+    assert_eq!(
+        db.failed_logins_since("cadre", None, since).await.unwrap(),
+        (3, 0)
+    );
+    let later = t("2026-11-25T13:00:00+08:00");
+    assert_eq!(
+        db.failed_logins_since("cadre", Some("10.0.0.1"), later)
+            .await
+            .unwrap(),
+        (0, 0)
+    );
+}
+contract!(failed_logins_are_counted_per_account_and_client);

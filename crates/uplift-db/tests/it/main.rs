@@ -5,5 +5,6 @@
 //! `scripts/test` starts one). Without it the PostgreSQL half fails: it is never skipped.
 
 mod access;
+mod backup;
 mod registry;
 mod support;

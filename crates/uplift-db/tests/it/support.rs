@@ -178,3 +178,50 @@ pub fn income(year: i32, wage_yuan: i64) -> IncomeRecord {
 pub fn sex_of(p: &Person) -> Sex {
     p.sex.unwrap()
 }
+
+/// Keeps a second test database alive; drops its files or drops the database at the end.
+pub enum Second {
+    Sqlite { _dir: tempfile::TempDir },
+    Postgres { admin: Db, name: String },
+}
+
+impl Second {
+    pub async fn drop_now(self) {
+        if let Second::Postgres { admin, name } = self {
+            admin
+                .execute_admin(&format!("DROP DATABASE {name} WITH (FORCE)"))
+                .await
+                .unwrap();
+            admin.close().await;
+        }
+    }
+}
+
+/// A second fresh, migrated database of the given backend.
+pub async fn another(backend: uplift_db::Backend) -> (Db, Second) {
+    match backend {
+        uplift_db::Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}", dir.path().join("second.sqlite").display());
+            let db = Db::connect(&url).await.unwrap();
+            db.migrate().await.unwrap();
+            (db, Second::Sqlite { _dir: dir })
+        }
+        uplift_db::Backend::Postgres => {
+            let base = std::env::var("UPLIFT_TEST_PG_URL").expect("UPLIFT_TEST_PG_URL is not set");
+            let name = format!(
+                "uplift_t2_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::SeqCst)
+            );
+            let admin = Db::connect(&base).await.unwrap();
+            admin
+                .execute_admin(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
+            let db = Db::connect(&replace_db_name(&base, &name)).await.unwrap();
+            db.migrate().await.unwrap();
+            (db, Second::Postgres { admin, name })
+        }
+    }
+}

@@ -14,6 +14,7 @@ use crate::extract::Query;
 #[into_params(parameter_in = Query)]
 pub(crate) struct AuditParams {
     /// How many events, newest first; 1–1000, default 100.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     pub(crate) limit: Option<String>,
 }
 
@@ -50,8 +51,8 @@ pub(crate) async fn audit_log(
     ApiCaller(caller): ApiCaller,
     Query(params): Query<AuditParams>,
 ) -> Result<Json<AuditView>, ApiError> {
-    let limit = match params.limit.as_deref().map(str::trim) {
-        None | Some("") => 100,
+    let limit = match params.limit.as_deref() {
+        None => 100,
         Some(s) => s
             .parse::<u32>()
             .ok()

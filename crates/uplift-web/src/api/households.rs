@@ -213,7 +213,7 @@ pub(crate) async fn list_households(
     Query(pov): Query<PointOfViewParams>,
 ) -> Result<Json<HouseholdListView>, ApiError> {
     caller.require(Action::ReadRegistry)?;
-    let pov = pov.parse(state.app.clock.today())?;
+    let pov = pov.parse_strict(state.app.clock.today())?;
     let filter = list.filter(caller.scope())?;
     let page = households::list(&state.app, &filter, pov.at, list.page()?).await?;
     let villages = village_names(&state.app, &page).await?;
@@ -250,7 +250,7 @@ pub(crate) async fn find_household(
     Query(pov): Query<PointOfViewParams>,
 ) -> Result<Json<HouseholdView>, ApiError> {
     caller.require(Action::ReadRegistry)?;
-    let pov = pov.parse(state.app.clock.today())?;
+    let pov = pov.parse_strict(state.app.clock.today())?;
     let detail = households::get(&state.app, id, &caller.scope(), pov.at).await?;
     let masking = caller.masking(false);
     let household = &detail.household.value;
@@ -713,6 +713,7 @@ fn person_fields(p: &Person) -> Vec<Field> {
 #[derive(Debug, serde::Deserialize, ToSchema)]
 pub(crate) struct UnmaskBody {
     /// Why the full values are needed; recorded in the audit log.
+    #[schema(min_length = 2, max_length = 200, pattern = r"\S.*\S")]
     pub(crate) reason: String,
 }
 

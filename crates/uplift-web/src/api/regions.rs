@@ -14,6 +14,9 @@ use crate::extract::Query;
 #[into_params(parameter_in = Query)]
 pub(crate) struct RegionsQueryParams {
     /// The parent's region code (2–12 digits); without it, the provinces.
+    #[param(
+        pattern = r"^$|^(?:0[1-9]|[1-9][0-9])(?:|00|0000|0000000|0000000000|(?:0[1-9]|[1-9][0-9])(?:|00|00000|00000000|(?:0[1-9]|[1-9][0-9])(?:|000|000000|(?:00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})(?:|000|(?:00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})))))$"
+    )]
     pub(crate) parent: Option<String>,
 }
 

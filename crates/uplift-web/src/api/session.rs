@@ -68,14 +68,22 @@ pub(crate) async fn session_view(
         (status = 200, description = "Logged in; the session cookie is set", body = SessionView),
         (status = 401, description = "Wrong username or password, or the user is disabled", body = ErrorEnvelope),
         (status = 422, description = "A malformed body", body = ErrorEnvelope),
+        (status = 429, description = "Too many failed logins for this account or address", body = ErrorEnvelope),
     )
 )]
 pub(crate) async fn login(
     State(state): State<AppState>,
+    auth::ClientAddr(client): auth::ClientAddr,
     body: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body.map_err(|e| ApiError::Invalid(e.body_text()))?;
-    let ticket = access::login(&state.app, &body.username, &body.password).await?;
+    let ticket = access::login(
+        &state.app,
+        &body.username,
+        &body.password,
+        client.as_deref(),
+    )
+    .await?;
     let view = session_view(&state, &ticket.principal, &ticket.csrf_token).await?;
     let max_age = access::SESSION_IDLE.num_seconds();
     Ok(auth::with_cookie(

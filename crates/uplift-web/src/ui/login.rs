@@ -79,6 +79,7 @@ pub(crate) struct LoginForm {
 pub(crate) async fn submit(
     State(state): State<AppState>,
     ui: UiLang,
+    auth::ClientAddr(client): auth::ClientAddr,
     headers: axum::http::HeaderMap,
     form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
@@ -104,7 +105,14 @@ pub(crate) async fn submit(
             Some("login_expired"),
         );
     }
-    match access::login(&state.app, &form.username, &form.password).await {
+    match access::login(
+        &state.app,
+        &form.username,
+        &form.password,
+        client.as_deref(),
+    )
+    .await
+    {
         Ok(ticket) => {
             let res = Redirect::to(&next).into_response();
             let res = auth::with_cookie(
@@ -127,6 +135,14 @@ pub(crate) async fn submit(
                 Some("login_failed"),
             )
         }
+        Err(access::AccessFailure::RateLimited { .. }) => login_page(
+            &state,
+            &ui,
+            StatusCode::TOO_MANY_REQUESTS,
+            next,
+            form.username,
+            Some("login_rate_limited"),
+        ),
         Err(other) => error_page(&state, &ui, other.into()),
     }
 }

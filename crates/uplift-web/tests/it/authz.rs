@@ -605,3 +605,66 @@ async fn login_and_logout_through_the_pages() {
     let after = app.get_with_cookie("/api/v1/session", &cookie).await;
     crate::support::assert_envelope(&after, StatusCode::UNAUTHORIZED, "unauthorized");
 }
+
+#[tokio::test]
+async fn repeated_failed_logins_are_refused_for_a_while() {
+    let app = TestApp::spawn().await;
+    let username = role_user(Role::Auditor);
+    for _ in 0..uplift_app::access::MAX_FAILED_PER_ACCOUNT {
+        assert!(app.log_in(&username, "not-the-password").await.is_none());
+    }
+    // Even the right password is refused now, with 429 in the envelope.
+    let body = serde_json::json!({"username": username, "password": PASSWORD}).to_string();
+    let refused = send(
+        &app,
+        Call {
+            method: "POST",
+            uri: "/api/v1/session".into(),
+            cookie: None,
+            csrf_header: None,
+            body: Body::from(body),
+            content_type: Some("application/json"),
+        },
+    )
+    .await;
+    crate::support::assert_envelope(&refused, StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+    // Other accounts are not affected.
+    assert!(
+        app.log_in(&role_user(Role::CityViewer), PASSWORD)
+            .await
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let app = TestApp::spawn().await;
+    for uri in [
+        "/households",
+        "/api/v1/households",
+        "/login",
+        "/api/docs/",
+        "/nowhere",
+    ] {
+        let answer = app.get(uri).await;
+        let csp = answer.header(header::CONTENT_SECURITY_POLICY);
+        assert!(csp.contains("default-src 'self'"), "{uri}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{uri}: {csp}");
+        assert_eq!(
+            answer.header(header::X_CONTENT_TYPE_OPTIONS),
+            "nosniff",
+            "{uri}"
+        );
+        assert_eq!(answer.header(header::X_FRAME_OPTIONS), "DENY", "{uri}");
+        assert_eq!(
+            answer.header(header::REFERRER_POLICY),
+            "same-origin",
+            "{uri}"
+        );
+    }
+    // Pages with personal data are never cached.
+    assert_eq!(
+        app.get("/households").await.header(header::CACHE_CONTROL),
+        "no-store"
+    );
+}
