@@ -15,9 +15,10 @@ use sha2::{Digest, Sha256};
 use uplift_domain::income::Money;
 use uplift_domain::policy::HousingGrade;
 use uplift_screen::{
-    AssetKind, AssistanceKind, CivilEvent, EducationStatus, EmploymentEvent, FeedData, FeedKind,
-    Target, id_key, region_key,
+    AssetKind, AssistanceKind, CivilEvent, EducationStatus, EmploymentEvent, FeedData, Target,
+    id_key, region_key,
 };
+pub use uplift_screen::{FeedKind, RuleCode};
 
 use crate::import::headers::{Column, HeaderMap, map_headers};
 use crate::import::registry::parse_date;

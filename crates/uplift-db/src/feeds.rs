@@ -4,15 +4,17 @@ use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use uplift_app::feeds::store::{
-    FeedBatch, FeedStore, NewFeedBatch, NewWarning, ScreeningRun, StoredFeedRow, WarningRecord,
+    FeedBatch, FeedScope, FeedStore, NewFeedBatch, NewWarning, ScreeningRun, StoredFeedRow,
+    WarningFilter, WarningRecord,
 };
-use uplift_app::store::{StoreError, StoreResult};
+use uplift_app::store::{Page, Paged, Scope, StoreError, StoreResult};
+use uplift_domain::region::RegionCode;
 
 use crate::Db;
 use crate::codec::{self, date_text};
-use crate::registry::{Cell, insert_rows, reserve_keys, unexpected};
+use crate::registry::{Cell, code_range, effective_region, insert_rows, reserve_keys, unexpected};
 
-const BATCH_COLS: &str = "id, kind, source, period_from, period_to, checksum, imported_at, actor, row_count, matched, unmatched";
+const BATCH_COLS: &str = "id, kind, source, period_from, period_to, checksum, imported_at, actor, row_count, matched, unmatched, region_code, department";
 
 fn batch_from_row(row: &AnyRow) -> anyhow::Result<FeedBatch> {
     let opt_date = |s: Option<String>| s.map(|s| codec::parse_date(&s)).transpose();
@@ -29,6 +31,11 @@ fn batch_from_row(row: &AnyRow) -> anyhow::Result<FeedBatch> {
             rows: row.try_get::<i64, _>("row_count")? as u64,
             matched: row.try_get::<i64, _>("matched")? as u64,
             unmatched: row.try_get::<i64, _>("unmatched")? as u64,
+            region: row
+                .try_get::<Option<String>, _>("region_code")?
+                .map(|c| RegionCode::parse(&c))
+                .transpose()?,
+            department: row.try_get("department")?,
         },
     })
 }
@@ -106,7 +113,7 @@ impl FeedStore for Db {
             self.backend,
             &mut tx,
             &format!("feed_batches ({BATCH_COLS})"),
-            11,
+            13,
             vec![vec![
                 Cell::Int(id),
                 Cell::Text(batch.kind.clone()),
@@ -119,6 +126,8 @@ impl FeedStore for Db {
                 n(batch.rows),
                 n(batch.matched),
                 n(batch.unmatched),
+                Cell::OptText(batch.region.map(|r| r.as_str().to_owned())),
+                Cell::OptText(batch.department.clone()),
             ]],
         )
         .await?;
@@ -152,14 +161,44 @@ impl FeedStore for Db {
         })
     }
 
-    async fn feed_batches(&self) -> StoreResult<Vec<FeedBatch>> {
-        let sql = format!("SELECT {BATCH_COLS} FROM feed_batches ORDER BY id");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unexpected)?;
+    async fn feed_batches(&self, scope: &FeedScope) -> StoreResult<Vec<FeedBatch>> {
+        let (cond, binds) = feed_scope_sql(scope, 1);
+        let sql = format!("SELECT {BATCH_COLS} FROM feed_batches WHERE {cond} ORDER BY id");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in binds {
+            q = q.bind(b);
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(unexpected)?;
         rows.iter()
             .map(batch_from_row)
+            .collect::<anyhow::Result<_>>()
+            .map_err(unexpected)
+    }
+
+    async fn feed_batch(&self, id: i64, scope: &FeedScope) -> StoreResult<Option<FeedBatch>> {
+        let (cond, binds) = feed_scope_sql(scope, 2);
+        let sql = format!("SELECT {BATCH_COLS} FROM feed_batches WHERE id = $1 AND {cond}");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id);
+        for b in binds {
+            q = q.bind(b);
+        }
+        let row = q.fetch_optional(&self.pool).await.map_err(unexpected)?;
+        row.map(|r| batch_from_row(&r))
+            .transpose()
+            .map_err(unexpected)
+    }
+
+    async fn unmatched_feed_rows(&self, batch: i64) -> StoreResult<Vec<StoredFeedRow>> {
+        let rows = sqlx::query(
+            "SELECT batch_id, kind, row_no, record_id, reversal, target, matched, data \
+             FROM feed_rows WHERE batch_id = $1 AND matched = 0 ORDER BY row_no",
+        )
+        .bind(batch)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        rows.iter()
+            .map(stored_row)
             .collect::<anyhow::Result<_>>()
             .map_err(unexpected)
     }
@@ -173,18 +212,7 @@ impl FeedStore for Db {
         .await
         .map_err(unexpected)?;
         rows.iter()
-            .map(|r| -> anyhow::Result<StoredFeedRow> {
-                Ok(StoredFeedRow {
-                    batch: r.try_get("batch_id")?,
-                    kind: r.try_get("kind")?,
-                    row: r.try_get::<i64, _>("row_no")? as u64,
-                    record_id: r.try_get("record_id")?,
-                    reversal: r.try_get::<i64, _>("reversal")? != 0,
-                    target: r.try_get("target")?,
-                    matched: r.try_get::<i64, _>("matched")? != 0,
-                    data: r.try_get("data")?,
-                })
-            })
+            .map(stored_row)
             .collect::<anyhow::Result<_>>()
             .map_err(unexpected)
     }
@@ -323,24 +351,132 @@ impl FeedStore for Db {
         Ok(out)
     }
 
-    async fn warnings(&self, state: Option<&str>) -> StoreResult<Vec<WarningRecord>> {
-        let rows = match state {
-            Some(s) => {
-                sqlx::query("SELECT * FROM warnings WHERE state = $1 ORDER BY id")
-                    .bind(s.to_owned())
-                    .fetch_all(&self.pool)
-                    .await
-            }
-            None => {
-                sqlx::query("SELECT * FROM warnings ORDER BY id")
-                    .fetch_all(&self.pool)
-                    .await
-            }
+    async fn warnings(
+        &self,
+        filter: &WarningFilter,
+        page: Page,
+    ) -> StoreResult<Paged<WarningRecord>> {
+        let empty = Paged {
+            items: Vec::new(),
+            total: 0,
+            page,
+        };
+        let Some((cond, binds)) = warning_conditions(filter) else {
+            return Ok(empty);
+        };
+        let count_sql = format!("SELECT COUNT(*) FROM warnings WHERE {cond}");
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
+        for b in &binds {
+            q = q.bind(b.clone());
         }
-        .map_err(unexpected)?;
-        rows.iter()
+        let total = q.fetch_one(&self.pool).await.map_err(unexpected)?;
+        // Page figures are integers of ours, not user input.
+        let sql = format!(
+            "SELECT * FROM warnings WHERE {cond} ORDER BY id DESC LIMIT {} OFFSET {}",
+            page.size,
+            page.offset()
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in binds {
+            q = q.bind(b);
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(unexpected)?;
+        let items = rows
+            .iter()
             .map(warning_from_row)
             .collect::<anyhow::Result<_>>()
+            .map_err(unexpected)?;
+        Ok(Paged {
+            items,
+            total: total as u64,
+            page,
+        })
+    }
+
+    async fn warning(&self, id: i64, scope: &Scope) -> StoreResult<Option<WarningRecord>> {
+        let filter = WarningFilter {
+            scope: scope.clone(),
+            ..WarningFilter::everything()
+        };
+        let Some((cond, binds)) = warning_conditions(&filter) else {
+            return Ok(None);
+        };
+        let sql = format!("SELECT * FROM warnings WHERE {cond} AND id = {id}");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in binds {
+            q = q.bind(b);
+        }
+        let row = q.fetch_optional(&self.pool).await.map_err(unexpected)?;
+        row.map(|r| warning_from_row(&r))
+            .transpose()
             .map_err(unexpected)
     }
+}
+
+fn stored_row(r: &AnyRow) -> anyhow::Result<StoredFeedRow> {
+    Ok(StoredFeedRow {
+        batch: r.try_get("batch_id")?,
+        kind: r.try_get("kind")?,
+        row: r.try_get::<i64, _>("row_no")? as u64,
+        record_id: r.try_get("record_id")?,
+        reversal: r.try_get::<i64, _>("reversal")? != 0,
+        target: r.try_get("target")?,
+        matched: r.try_get::<i64, _>("matched")? != 0,
+        data: r.try_get("data")?,
+    })
+}
+
+/// The batch scope as SQL, with its text binds numbered from `first`.
+fn feed_scope_sql(scope: &FeedScope, first: usize) -> (String, Vec<String>) {
+    let mut cond = String::from("1 = 1");
+    let mut binds = Vec::new();
+    if let Some(r) = &scope.region {
+        let (low, high) = code_range(r);
+        binds.push(low);
+        binds.push(high);
+        let n = first + binds.len() - 1;
+        cond.push_str(&format!(
+            " AND (region_code IS NULL OR region_code BETWEEN ${} AND ${n})",
+            n - 1
+        ));
+    }
+    if let Some(d) = &scope.department {
+        binds.push(d.clone());
+        cond.push_str(&format!(" AND department = ${}", first + binds.len() - 1));
+    }
+    (cond, binds)
+}
+
+/// The warning filter as SQL conditions with text binds from `$1`; `None` when the scope and the
+/// region filter leave nothing to see.
+fn warning_conditions(filter: &WarningFilter) -> Option<(String, Vec<String>)> {
+    let region = effective_region(&filter.scope, filter.region.as_ref())?;
+    let mut cond = String::from("1 = 1");
+    let mut binds: Vec<String> = Vec::new();
+    if let Some(r) = region {
+        let (low, high) = code_range(&r);
+        binds.push(low);
+        binds.push(high);
+        cond.push_str(" AND village_code BETWEEN $1 AND $2");
+    }
+    if let Scope::Assigned(user) = filter.scope {
+        // The key is an integer of ours, not user input.
+        cond.push_str(&format!(
+            " AND household_id IN (SELECT household_id FROM helper_assignments WHERE user_id = {})",
+            user.0
+        ));
+    }
+    if let Some(rule) = &filter.rule {
+        binds.push(format!("%,{rule},%"));
+        cond.push_str(&format!(" AND (',' || rules || ',') LIKE ${}", binds.len()));
+    }
+    if let Some(risk) = &filter.risk {
+        binds.push(risk.clone());
+        cond.push_str(&format!(" AND risk_type = ${}", binds.len()));
+    }
+    if let Some(state) = &filter.state {
+        binds.push(state.clone());
+        cond.push_str(&format!(" AND state = ${}", binds.len()));
+    }
+    Some((cond, binds))
 }

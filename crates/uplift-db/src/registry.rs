@@ -44,7 +44,10 @@ pub(crate) fn code_range(region: &RegionCode) -> (String, String) {
 
 /// The region a scoped, filtered read may see: `None` when scope and filter do not overlap,
 /// `Some(None)` when nothing narrows it.
-fn effective_region(scope: &Scope, filter: Option<&RegionCode>) -> Option<Option<RegionCode>> {
+pub(crate) fn effective_region(
+    scope: &Scope,
+    filter: Option<&RegionCode>,
+) -> Option<Option<RegionCode>> {
     match (scope, filter) {
         (Scope::Nothing, _) => None,
         (Scope::Everything | Scope::Assigned(_), f) => Some(f.copied()),

@@ -14,7 +14,10 @@ use uplift_screen::{
     id_key, region_key, worker_rank,
 };
 
-use super::store::{FeedBatch, NewFeedBatch, NewWarning, ScreeningRun, StoredFeedRow};
+use super::store::{
+    FeedBatch, FeedScope, NewFeedBatch, NewWarning, ScreeningRun, StoredFeedRow, WarningFilter,
+    WarningRecord,
+};
 use super::{FeedError, ParsedFeed, decode_data, decode_target, encode_data, encode_target};
 use crate::App;
 use crate::store::{HouseholdFilter, HouseholdId, Page, StoreError};
@@ -122,10 +125,29 @@ pub async fn load_snapshot(app: &App, as_of: NaiveDate) -> Result<Snapshot, Feed
 }
 
 /// Imports a parsed feed as one batch. The same file (by checksum) a second time writes nothing.
+/// Who uploads a feed: the name recorded, and the region and department the batch belongs to
+/// (who may see it; `None` for the machine).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uploader {
+    pub name: String,
+    pub region: Option<uplift_domain::region::RegionCode>,
+    pub department: Option<String>,
+}
+
+impl Uploader {
+    pub fn machine(name: &str) -> Uploader {
+        Uploader {
+            name: name.to_owned(),
+            region: None,
+            department: None,
+        }
+    }
+}
+
 pub async fn import_parsed(
     app: &App,
     parsed: ParsedFeed,
-    actor: &str,
+    uploader: &Uploader,
 ) -> Result<ImportOutcome, FeedUseCaseError> {
     if let Some(batch) = app.store.feed_batch_by_checksum(&parsed.checksum).await? {
         return Ok(ImportOutcome {
@@ -168,10 +190,12 @@ pub async fn import_parsed(
             .now()
             .format("%Y-%m-%dT%H:%M:%S%.6f%:z")
             .to_string(),
-        actor: actor.to_owned(),
+        actor: uploader.name.clone(),
         rows: rows.len() as u64,
         matched: (rows.len() - unmatched.len()) as u64,
         unmatched: unmatched.len() as u64,
+        region: uploader.region,
+        department: uploader.department.clone(),
     };
     let batch = app.store.save_feed_batch(&batch, &rows).await?;
     Ok(ImportOutcome {
@@ -186,10 +210,10 @@ pub async fn import_file(
     app: &App,
     kind: FeedKind,
     path: &Path,
-    actor: &str,
+    uploader: &Uploader,
 ) -> Result<ImportOutcome, FeedUseCaseError> {
     let parsed = super::read_feed(kind, path)?;
-    import_parsed(app, parsed, actor).await
+    import_parsed(app, parsed, uploader).await
 }
 
 /// What to screen.
@@ -246,7 +270,7 @@ pub async fn run_screening(
         .now()
         .format("%Y-%m-%dT%H:%M:%S%.6f%:z")
         .to_string();
-    let batches = app.store.feed_batches().await?;
+    let batches = app.store.feed_batches(&FeedScope::default()).await?;
     let rows = app.store.feed_rows().await?;
     let records = stored_to_records(&rows);
     let snap = load_snapshot(app, as_of).await?;
@@ -460,4 +484,103 @@ pub fn counts(result: &Screened) -> HashMap<&'static str, u64> {
         *m.entry(f.rule.as_str()).or_default() += 1;
     }
     m
+}
+
+/// Every warning the filter's scope may see, newest first (read page by page).
+pub async fn all_warnings(
+    app: &App,
+    filter: &WarningFilter,
+) -> Result<Vec<WarningRecord>, FeedUseCaseError> {
+    let mut out = Vec::new();
+    let mut page = 1;
+    loop {
+        let listed = app
+            .store
+            .warnings(filter, Page::new(page, Page::MAX_SIZE))
+            .await?;
+        let n = listed.items.len();
+        out.extend(listed.items);
+        if n == 0 || out.len() as u64 >= listed.total {
+            return Ok(out);
+        }
+        page += 1;
+    }
+}
+
+/// The header of the warning export (one row per warning and rule).
+pub const EXPORT_HEADER: [&str; 6] = [
+    "户编号",
+    "行政区划代码",
+    "规则代码",
+    "风险类型",
+    "状态",
+    "核实期限",
+];
+
+/// Whether an open warning's verification task is past its time limit.
+pub fn overdue(w: &WarningRecord, today: NaiveDate) -> bool {
+    w.state == "open" && w.warning.due < today
+}
+
+/// The codebook name of a warning's risk type under the pack in force for its village.
+pub fn risk_name(app: &App, w: &WarningRecord, today: NaiveDate) -> String {
+    uplift_domain::region::RegionCode::parse(&w.warning.village)
+        .ok()
+        .and_then(|region| app.policy.in_force(&region, today))
+        .and_then(|p| p.risk_type(&w.warning.risk_type))
+        .map(|r| r.zh.clone())
+        .unwrap_or_else(|| w.warning.risk_type.clone())
+}
+
+/// The export rows: household number, village code, rule code, risk type (codebook name), state,
+/// due date.
+pub fn export_rows(app: &App, warnings: &[WarningRecord], today: NaiveDate) -> Vec<[String; 6]> {
+    let mut rows = Vec::new();
+    for w in warnings {
+        let risk = risk_name(app, w, today);
+        let state = match w.state.as_str() {
+            "open" if overdue(w, today) => "待核实（已逾期）",
+            "open" => "待核实",
+            _ => "已撤销",
+        };
+        for rule in w.warning.rules.split(',') {
+            rows.push([
+                w.warning.household_no.clone(),
+                w.warning.village.clone(),
+                rule.to_owned(),
+                risk.clone(),
+                state.to_owned(),
+                w.warning.due.to_string(),
+            ]);
+        }
+    }
+    rows
+}
+
+/// The export as CSV (UTF-8 with BOM; cells that a spreadsheet would run as formulas are quoted
+/// with a leading apostrophe).
+pub fn export_csv(rows: &[[String; 6]]) -> String {
+    let mut text = String::from("\u{feff}");
+    text.push_str(&EXPORT_HEADER.join(","));
+    text.push('\n');
+    for r in rows {
+        let cells: Vec<String> = r
+            .iter()
+            .map(|c| {
+                let c = if c.starts_with(['=', '+', '-', '@']) {
+                    format!("'{c}")
+                } else {
+                    c.clone()
+                };
+                if c.contains([',', '"', '\n']) {
+                    format!("\"{}\"", c.replace('"', "\"\""))
+                } else {
+                    c
+                }
+            })
+            .collect();
+        text.push_str(&cells.join(","));
+        text.push('\n');
+    }
+    text
 }

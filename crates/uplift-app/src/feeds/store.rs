@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
-use crate::store::StoreResult;
+use uplift_domain::region::RegionCode;
+
+use crate::store::{Page, Paged, Scope, StoreResult};
 
 /// A feed batch to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +23,18 @@ pub struct NewFeedBatch {
     pub rows: u64,
     pub matched: u64,
     pub unmatched: u64,
+    /// The uploader's region (who may see the batch); `None` for the machine (the CLI).
+    pub region: Option<RegionCode>,
+    /// The uploader's department (a clerk's upload); `None` for county staff and the CLI.
+    pub department: Option<String>,
+}
+
+/// Which feed batches a read may see: those of the reader's region (batches with no region are
+/// the machine's and seen by all), and only the reader's department's when one is given.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FeedScope {
+    pub region: Option<RegionCode>,
+    pub department: Option<String>,
 }
 
 /// A stored feed batch.
@@ -98,7 +112,12 @@ pub trait FeedStore: Send + Sync {
         batch: &NewFeedBatch,
         rows: &[StoredFeedRow],
     ) -> StoreResult<FeedBatch>;
-    async fn feed_batches(&self) -> StoreResult<Vec<FeedBatch>>;
+    /// The batches the scope may see, in id order.
+    async fn feed_batches(&self, scope: &FeedScope) -> StoreResult<Vec<FeedBatch>>;
+    /// One batch, if the scope may see it.
+    async fn feed_batch(&self, id: i64, scope: &FeedScope) -> StoreResult<Option<FeedBatch>>;
+    /// The rows of one batch that matched nobody, in row order.
+    async fn unmatched_feed_rows(&self, batch: i64) -> StoreResult<Vec<StoredFeedRow>>;
     /// Every stored row, in batch and row order.
     async fn feed_rows(&self) -> StoreResult<Vec<StoredFeedRow>>;
     async fn screening_run(&self, key: &str) -> StoreResult<Option<ScreeningRun>>;
@@ -111,5 +130,38 @@ pub trait FeedStore: Send + Sync {
         warnings: &[NewWarning],
         screened: &[i64],
     ) -> StoreResult<ScreeningRun>;
-    async fn warnings(&self, state: Option<&str>) -> StoreResult<Vec<WarningRecord>>;
+    /// The warnings the filter's scope may see (applied in the query), newest first.
+    async fn warnings(
+        &self,
+        filter: &WarningFilter,
+        page: Page,
+    ) -> StoreResult<Paged<WarningRecord>>;
+    /// One warning, if the scope may see it.
+    async fn warning(&self, id: i64, scope: &Scope) -> StoreResult<Option<WarningRecord>>;
+}
+
+/// Filters of the warning list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WarningFilter {
+    pub scope: Scope,
+    /// Narrow to households whose village lies in this region.
+    pub region: Option<RegionCode>,
+    /// A rule code (one of the warning's rules).
+    pub rule: Option<String>,
+    /// A risk type code.
+    pub risk: Option<String>,
+    /// `open` or `withdrawn`.
+    pub state: Option<String>,
+}
+
+impl WarningFilter {
+    pub fn everything() -> WarningFilter {
+        WarningFilter {
+            scope: Scope::Everything,
+            region: None,
+            rule: None,
+            risk: None,
+            state: None,
+        }
+    }
 }

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
-use uplift_app::feeds::screening::{ScreenMode, import_file, run_screening};
+use uplift_app::feeds::screening::{
+    EXPORT_HEADER, ScreenMode, Uploader, all_warnings, export_csv, export_rows, import_file,
+    run_screening,
+};
+use uplift_app::feeds::store::{FeedScope, WarningFilter};
 use uplift_screen::FeedKind;
 
 use crate::cli::{DatabaseArg, PolicyArg};
@@ -80,7 +84,7 @@ pub async fn run_feeds(cmd: FeedsCommand, actor: &str) -> anyhow::Result<()> {
             };
             let db = open_db(&database.database).await?;
             let app = startup::app(&db, startup::policy_book(&policy)?);
-            let out = import_file(&app, kind, &file, actor).await?;
+            let out = import_file(&app, kind, &file, &Uploader::machine(actor)).await?;
             let b = &out.batch;
             if out.already {
                 println!(
@@ -106,7 +110,7 @@ pub async fn run_feeds(cmd: FeedsCommand, actor: &str) -> anyhow::Result<()> {
         FeedsCommand::List { database } => {
             let db = open_db(&database.database).await?;
             let store = db.store();
-            for b in store.feed_batches().await? {
+            for b in store.feed_batches(&FeedScope::default()).await? {
                 let p = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
                 println!(
                     "{:>5} {:<15} {} {}..{} rows {} matched {} unmatched {} {}",
@@ -159,66 +163,13 @@ pub async fn run_export(cmd: ExportCommand) -> anyhow::Result<()> {
     let db = open_db(&database.database).await?;
     let app = startup::app(&db, startup::policy_book(&policy)?);
     let today = app.clock.today();
-    let warnings = app.store.warnings(None).await?;
-    let header = [
-        "户编号",
-        "行政区划代码",
-        "规则代码",
-        "风险类型",
-        "状态",
-        "核实期限",
-    ];
-    let mut rows: Vec<[String; 6]> = Vec::new();
-    for w in &warnings {
-        let region = uplift_domain::region::RegionCode::parse(&w.warning.village)
-            .context("stored village code")?;
-        let risk = app
-            .policy
-            .in_force(&region, today)
-            .and_then(|p| p.risk_type(&w.warning.risk_type))
-            .map(|r| r.zh.clone())
-            .unwrap_or_else(|| w.warning.risk_type.clone());
-        let state = match w.state.as_str() {
-            "open" if w.warning.due < today => "待核实（已逾期）",
-            "open" => "待核实",
-            _ => "已撤销",
-        };
-        for rule in w.warning.rules.split(',') {
-            rows.push([
-                w.warning.household_no.clone(),
-                w.warning.village.clone(),
-                rule.to_owned(),
-                risk.clone(),
-                state.to_owned(),
-                w.warning.due.to_string(),
-            ]);
-        }
-    }
+    let warnings = all_warnings(&app, &WarningFilter::everything()).await?;
+    let rows = export_rows(&app, &warnings, today);
+    let header = EXPORT_HEADER;
     match format {
         ExportFormat::Csv => {
-            let mut text = String::from("\u{feff}");
-            text.push_str(&header.join(","));
-            text.push('\n');
-            for r in &rows {
-                let cells: Vec<String> = r
-                    .iter()
-                    .map(|c| {
-                        let c = if c.starts_with(['=', '+', '-', '@']) {
-                            format!("'{c}")
-                        } else {
-                            c.clone()
-                        };
-                        if c.contains([',', '"', '\n']) {
-                            format!("\"{}\"", c.replace('"', "\"\""))
-                        } else {
-                            c
-                        }
-                    })
-                    .collect();
-                text.push_str(&cells.join(","));
-                text.push('\n');
-            }
-            std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
+            std::fs::write(&out, export_csv(&rows))
+                .with_context(|| format!("writing {}", out.display()))?;
         }
         ExportFormat::Xlsx => {
             let mut book = rust_xlsxwriter::Workbook::new();

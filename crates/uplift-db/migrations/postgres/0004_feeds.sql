@@ -12,7 +12,10 @@ CREATE TABLE feed_batches (
     actor TEXT NOT NULL,
     row_count BIGINT NOT NULL,
     matched BIGINT NOT NULL,
-    unmatched BIGINT NOT NULL
+    unmatched BIGINT NOT NULL,
+    -- The uploader's region and department (NULL: the machine, i.e. the CLI): who may see it.
+    region_code TEXT,
+    department TEXT
 );
 
 CREATE TABLE feed_rows (

@@ -12,7 +12,10 @@ CREATE TABLE feed_batches (
     actor TEXT NOT NULL,
     row_count INTEGER NOT NULL,
     matched INTEGER NOT NULL,
-    unmatched INTEGER NOT NULL
+    unmatched INTEGER NOT NULL,
+    -- The uploader's region and department (NULL: the machine, i.e. the CLI): who may see it.
+    region_code TEXT,
+    department TEXT
 );
 
 CREATE TABLE feed_rows (

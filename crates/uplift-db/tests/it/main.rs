@@ -6,5 +6,6 @@
 
 mod access;
 mod backup;
+mod feeds;
 mod registry;
 mod support;
