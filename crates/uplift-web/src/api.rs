@@ -12,6 +12,7 @@ pub(crate) mod health;
 pub(crate) mod households;
 pub(crate) mod regions;
 pub(crate) mod session;
+pub(crate) mod warnings;
 
 pub(crate) fn router() -> Router<AppState> {
     let v1 = Router::new()
@@ -34,6 +35,15 @@ pub(crate) fn router() -> Router<AppState> {
                 .delete(session::logout),
         )
         .route("/audit", get(audit::audit_log))
+        .route("/warnings", get(warnings::list_warnings))
+        .route("/warnings/{id}", get(warnings::find_warning))
+        .route("/screening-runs", post(warnings::run_screening_api))
+        .route(
+            "/feeds",
+            get(warnings::list_feeds).post(warnings::upload_feed).layer(
+                axum::extract::DefaultBodyLimit::max(warnings::MAX_UPLOAD + 65_536),
+            ),
+        )
         .method_not_allowed_fallback(api_method_not_allowed);
     let api = Router::new()
         .nest("/v1", v1)

@@ -29,6 +29,11 @@ use crate::api;
         api::session::current,
         api::session::logout,
         api::audit::audit_log,
+        api::warnings::list_warnings,
+        api::warnings::find_warning,
+        api::warnings::run_screening_api,
+        api::warnings::list_feeds,
+        api::warnings::upload_feed,
     ),
     tags(
         (name = "households", description = "The registry of households, members and incomes"),
@@ -36,6 +41,8 @@ use crate::api;
         (name = "health", description = "Liveness"),
         (name = "session", description = "Logging in and out; the session cookie and CSRF token"),
         (name = "audit", description = "The audit log"),
+        (name = "warnings", description = "Early warnings from department feeds (部门筛查预警) and screening runs"),
+        (name = "feeds", description = "Department feed uploads (部门数据) with matched and unmatched rows"),
     )
 )]
 struct ApiDoc;

@@ -22,6 +22,7 @@ use crate::i18n::{self, Lang};
 mod household;
 mod households;
 mod login;
+mod warnings;
 
 const CSS: &str = include_str!("../static/uplift.css");
 
@@ -42,6 +43,9 @@ pub(crate) fn templates() -> Environment<'static> {
         ),
         ("login.html", include_str!("../templates/login.html")),
         ("error.html", include_str!("../templates/error.html")),
+        ("warnings.html", include_str!("../templates/warnings.html")),
+        ("warning.html", include_str!("../templates/warning.html")),
+        ("feeds.html", include_str!("../templates/feeds.html")),
     ];
     for (name, source) in sources {
         env.add_template(name, source)
@@ -63,6 +67,11 @@ pub(crate) const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/static/uplift.css"),
     ("GET", "/api/openapi.json"),
     ("GET", "/api/docs/"),
+    ("GET", "/warnings"),
+    ("GET", "/warnings/export.csv"),
+    ("GET", "/warnings/{id}"),
+    ("GET", "/feeds"),
+    ("POST", "/feeds"),
 ];
 
 pub(crate) fn router() -> Router<AppState> {
@@ -77,6 +86,15 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", axum::routing::post(login::logout))
         .route("/static/uplift.css", get(stylesheet))
+        .route("/warnings", get(warnings::list))
+        .route("/warnings/export.csv", get(warnings::export))
+        .route("/warnings/{id}", get(warnings::detail))
+        .route(
+            "/feeds",
+            get(warnings::feeds).post(warnings::upload).layer(
+                axum::extract::DefaultBodyLimit::max(crate::api::warnings::MAX_UPLOAD + 65_536),
+            ),
+        )
         .fallback(not_found)
 }
 
@@ -330,6 +348,9 @@ mod tests {
             "household.html",
             "error.html",
             "login.html",
+            "warnings.html",
+            "warning.html",
+            "feeds.html",
         ] {
             assert!(env.get_template(name).is_ok(), "{name}");
         }

@@ -17,6 +17,10 @@ async fn the_openapi_document_lists_every_v1_path() {
         "/api/v1/households/{id}/unmask",
         "/api/v1/session",
         "/api/v1/audit",
+        "/api/v1/warnings",
+        "/api/v1/warnings/{id}",
+        "/api/v1/screening-runs",
+        "/api/v1/feeds",
     ] {
         assert!(
             paths.contains_key(path),
@@ -24,7 +28,7 @@ async fn the_openapi_document_lists_every_v1_path() {
             paths.keys()
         );
     }
-    assert_eq!(paths.len(), 8, "{:?}", paths.keys());
+    assert_eq!(paths.len(), 12, "{:?}", paths.keys());
     let params: Vec<&str> = doc["paths"]["/api/v1/households"]["get"]["parameters"]
         .as_array()
         .unwrap()

@@ -6,3 +6,4 @@ mod authz;
 mod docs;
 mod support;
 mod ui;
+mod warnings;
