@@ -93,6 +93,33 @@ fn yuan(m: i64) -> String {
     Money::from_fen(m).to_string()
 }
 
+/// The households an incremental run must re-screen when the records for which `is_new` holds
+/// arrive: those the new records name, and those named by any earlier record with the same feed
+/// and `record_id` (a resent row may correct whom it names, a reversal cancels a row: the
+/// household of the replaced row must be screened again too).
+pub fn households_touched(
+    registry: &Registry,
+    records: &[FeedRecord],
+    is_new: impl Fn(&FeedRecord) -> bool,
+) -> HashSet<u32> {
+    let mut keys: HashSet<(FeedKind, &str)> = HashSet::new();
+    let mut out = HashSet::new();
+    for r in records.iter().filter(|r| is_new(r)) {
+        out.extend(registry.households_of(&r.target));
+        if let Some(id) = &r.record_id {
+            keys.insert((r.evidence.feed, id.as_str()));
+        }
+    }
+    for r in records {
+        if let Some(id) = &r.record_id
+            && keys.contains(&(r.evidence.feed, id.as_str()))
+        {
+            out.extend(registry.households_of(&r.target));
+        }
+    }
+    out
+}
+
 /// Screens every household of the registry against the feed records as of `as_of`.
 pub fn screen(
     registry: &Registry,

@@ -14,7 +14,7 @@
 mod engine;
 mod model;
 
-pub use engine::{Finding, Screened, resolve, screen, screen_households};
+pub use engine::{Finding, Screened, households_touched, resolve, screen, screen_households};
 pub use model::{
     AssetKind, AssistanceKind, CivilEvent, EducationStatus, EmploymentEvent, Evidence, FeedData,
     FeedKind, FeedRecord, HouseholdFacts, IdKey, IncomeFacts, PersonFacts, Registry, RuleCode,

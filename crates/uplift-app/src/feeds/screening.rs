@@ -278,13 +278,11 @@ pub async fn run_screening(
     // Which households, grouped by the pack in force for them.
     let targets: Option<HashSet<u32>> = match &mode {
         ScreenMode::Batch => None,
-        ScreenMode::Incremental(ids) => Some(
-            records
-                .iter()
-                .filter(|r| ids.contains(&r.evidence.batch))
-                .flat_map(|r| snap.registry.households_of(&r.target))
-                .collect(),
-        ),
+        ScreenMode::Incremental(ids) => Some(uplift_screen::households_touched(
+            &snap.registry,
+            &records,
+            |r| ids.contains(&r.evidence.batch),
+        )),
     };
     let mut groups: BTreeMap<String, (&PolicyPack, HashSet<u32>)> = BTreeMap::new();
     for (i, region) in snap.regions.iter().enumerate() {
