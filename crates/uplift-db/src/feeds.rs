@@ -236,7 +236,7 @@ impl FeedStore for Db {
     ) -> StoreResult<ScreeningRun> {
         let mut tx = self.begin_write().await?;
         let run_id = reserve_keys(&mut tx, "screening_runs", 1).await?;
-        let now = codec::now_text();
+        let now = run.started_at.clone();
         let mut out = run.clone();
         let (mut new, mut updated, mut withdrawn) = (0i64, 0i64, 0i64);
         // The run row first (warnings refer to it); counts are set at the end, same transaction.

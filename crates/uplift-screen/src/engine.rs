@@ -371,7 +371,7 @@ pub fn screen_households(
         if let (Some(cur), Some(prev)) = (current, previous) {
             let (c, p) = (cur.net.fen(), prev.net.fen());
             let pct = i64::from(s.income_drop_percent);
-            if p > 0 && (p - c) * 100 >= pct * p {
+            if p > 0 && (p - c) * 100 > pct * p {
                 fire(
                     &mut hits,
                     RuleCode::IncomeDrop,
@@ -506,8 +506,8 @@ pub fn screen_households(
         }
         if !acc.disaster_rows.is_empty() {
             let pct = i64::from(s.disaster_loss_percent_of_income);
-            let by_amount = acc.disaster_sum >= s.disaster_loss_min.fen();
-            let by_share = annual.is_some_and(|net| acc.disaster_sum * 100 >= pct * net.max(0));
+            let by_amount = acc.disaster_sum > s.disaster_loss_min.fen();
+            let by_share = annual.is_some_and(|net| acc.disaster_sum * 100 > pct * net.max(0));
             if by_amount || by_share {
                 // The codebook's sub-type of the largest loss, when the rule maps to its parent.
                 let biggest = acc

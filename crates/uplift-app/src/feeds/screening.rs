@@ -51,6 +51,48 @@ pub struct Snapshot {
     pub regions: Vec<uplift_domain::region::RegionCode>,
 }
 
+/// Adds one household of the registry as of the reference date to the engine's snapshot: its
+/// active members (those with an 18-character ID number are matchable) and its income records,
+/// net under the pack's out-of-pocket rule (gross when no pack is in force). Gives its index.
+pub fn add_household<'a>(
+    registry: &mut Registry,
+    key: i64,
+    h: &uplift_domain::household::Household,
+    members: impl Iterator<Item = &'a uplift_domain::household::Person>,
+    incomes: impl Iterator<Item = &'a uplift_domain::income::IncomeRecord>,
+    pack: Option<&PolicyPack>,
+) -> u32 {
+    let members: Vec<_> = members.filter(|p| p.is_active()).collect();
+    let incomes = incomes
+        .map(|i| IncomeFacts {
+            period_end: i.period_end,
+            net: pack
+                .map(|p| i.net(p.out_of_pocket))
+                .unwrap_or_else(|| i.gross()),
+        })
+        .collect();
+    let idx = registry.add_household(HouseholdFacts {
+        key,
+        household_no: h.household_no.as_str().to_owned(),
+        region: region_key(h.region.as_str()).unwrap_or(0),
+        formerly_poor: h.household_type == HouseholdType::FormerlyPoor,
+        members: members.len() as u32,
+        incomes,
+    });
+    for p in members {
+        let Some(id) = id_key(p.id_number.as_str()) else {
+            continue;
+        };
+        registry.add_person(PersonFacts {
+            id,
+            household: idx,
+            disability_grade: p.disability_grade,
+            worker_rank: worker_rank(p.labour, p.relation, p.birth_date),
+        });
+    }
+    idx
+}
+
 /// Loads the registry as of `as_of` into the engine's snapshot.
 pub async fn load_snapshot(app: &App, as_of: NaiveDate) -> Result<Snapshot, FeedUseCaseError> {
     let at = ReadAt::current(as_of);
@@ -73,42 +115,14 @@ pub async fn load_snapshot(app: &App, as_of: NaiveDate) -> Result<Snapshot, Feed
                 continue;
             };
             let h = &detail.household.value;
-            let pack = app.policy.in_force(&h.region, as_of);
-            let members: Vec<_> = detail
-                .members
-                .iter()
-                .filter(|m| m.person.value.is_active())
-                .collect();
-            let incomes = detail
-                .incomes
-                .iter()
-                .map(|i| IncomeFacts {
-                    period_end: i.income.value.period_end,
-                    net: pack
-                        .map(|p| i.income.value.net(p.out_of_pocket))
-                        .unwrap_or_else(|| i.income.value.gross()),
-                })
-                .collect();
-            let idx = registry.add_household(HouseholdFacts {
-                key: detail.id.0,
-                household_no: h.household_no.as_str().to_owned(),
-                region: region_key(h.region.as_str()).unwrap_or(0),
-                formerly_poor: h.household_type == HouseholdType::FormerlyPoor,
-                members: members.len() as u32,
-                incomes,
-            });
-            for m in members {
-                let p = &m.person.value;
-                let Some(id) = id_key(p.id_number.as_str()) else {
-                    continue;
-                };
-                registry.add_person(PersonFacts {
-                    id,
-                    household: idx,
-                    disability_grade: p.disability_grade,
-                    worker_rank: worker_rank(p.labour, p.relation, p.birth_date),
-                });
-            }
+            add_household(
+                &mut registry,
+                detail.id.0,
+                h,
+                detail.members.iter().map(|m| &m.person.value),
+                detail.incomes.iter().map(|i| &i.income.value),
+                app.policy.in_force(&h.region, as_of),
+            );
             ids.push(detail.id);
             regions.push(h.region);
         }

@@ -343,11 +343,26 @@ async fn one_open_warning_per_household_and_risk(db: Db) {
         "01",
         "MEDICAL_12_MONTHS,MEDICAL_PER_STAY",
     );
+    let mut later = run("k2");
+    later.started_at = "2026-05-01T09:00:00.000000+08:00".into();
     let second = db
-        .record_screening_run(&run("k2"), &[w2], &[ids[0].0])
+        .record_screening_run(&later, &[w2], &[ids[0].0])
         .await
         .unwrap();
     assert_eq!((second.warnings_new, second.warnings_updated), (0, 1));
+    // The stamps are the runs' own instants (the app clock), never the system clock.
+    let stamped = db
+        .warnings(&WarningFilter::everything(), Page::new(1, 50))
+        .await
+        .unwrap();
+    assert_eq!(
+        stamped.items[0].created_at,
+        "2026-04-01T09:00:00.000000+08:00"
+    );
+    assert_eq!(
+        stamped.items[0].updated_at,
+        "2026-05-01T09:00:00.000000+08:00"
+    );
     let all = db
         .warnings(&WarningFilter::everything(), Page::new(1, 50))
         .await
