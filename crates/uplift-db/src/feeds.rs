@@ -1,18 +1,24 @@
 //! Feeds, screening runs and warnings (issue 5).
 
 use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use uplift_app::feeds::store::{
-    FeedBatch, FeedScope, FeedStore, NewFeedBatch, NewWarning, ScreeningRun, StoredFeedRow,
-    WarningFilter, WarningRecord,
+    FeedBatch, FeedScope, FeedStore, NewFeedBatch, NewWarning, ScreeningRun, SnapshotRows,
+    StoredFeedRow, WarningFilter, WarningRecord,
 };
+use uplift_app::store::HouseholdId;
 use uplift_app::store::{Page, Paged, Scope, StoreError, StoreResult};
 use uplift_domain::region::RegionCode;
+use uplift_domain::version::ReadAt;
 
 use crate::Db;
-use crate::codec::{self, date_text};
-use crate::registry::{Cell, code_range, effective_region, insert_rows, reserve_keys, unexpected};
+use crate::codec::{self, date_text, known_at_text};
+use crate::registry::{
+    Cell, LATEST_FIRST, code_range, effective_region, household_from_row, income_from_row,
+    insert_rows, person_from_row, reserve_keys, unexpected,
+};
 
 const BATCH_COLS: &str = "id, kind, source, period_from, period_to, checksum, imported_at, actor, row_count, matched, unmatched, region_code, department";
 
@@ -77,6 +83,71 @@ fn warning_from_row(row: &AnyRow) -> anyhow::Result<WarningRecord> {
 
 #[async_trait]
 impl FeedStore for Db {
+    async fn screening_snapshot(&self, at: ReadAt) -> StoreResult<SnapshotRows> {
+        let as_of = date_text(at.as_of);
+        let known = known_at_text(at.known_at);
+        let current = |table: &str, key: &str, order: &str| {
+            format!(
+                "SELECT * FROM (SELECT v.*, ROW_NUMBER() OVER (PARTITION BY {key} {LATEST_FIRST}) AS rn \
+                 FROM {table} v WHERE valid_from <= $1 AND recorded_at <= $2) cur WHERE rn = 1 ORDER BY {order}"
+            )
+        };
+        let fetch = |sql: String| {
+            let (as_of, known) = (as_of.clone(), known.clone());
+            async move {
+                sqlx::query(AssertSqlSafe(sql))
+                    .bind(as_of)
+                    .bind(known)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(unexpected)
+            }
+        };
+        let rows = fetch(current(
+            "household_versions",
+            "household_id",
+            "household_id",
+        ))
+        .await?;
+        let households = rows
+            .iter()
+            .map(|r| {
+                Ok((
+                    HouseholdId(r.try_get("household_id")?),
+                    household_from_row(r)?,
+                ))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+            .map_err(unexpected)?;
+        let rows = fetch(current(
+            "person_versions",
+            "person_id",
+            "household_id, person_id",
+        ))
+        .await?;
+        let members = rows
+            .iter()
+            .map(|r| Ok((HouseholdId(r.try_get("household_id")?), person_from_row(r)?)))
+            .collect::<anyhow::Result<Vec<_>>>()
+            .map_err(unexpected)?;
+        let rows = fetch(current(
+            "income_versions",
+            "income_id",
+            "household_id, period_start DESC, income_id",
+        ))
+        .await?;
+        let incomes = rows
+            .iter()
+            .map(|r| Ok((HouseholdId(r.try_get("household_id")?), income_from_row(r)?)))
+            .collect::<anyhow::Result<Vec<_>>>()
+            .map_err(unexpected)?;
+        Ok(SnapshotRows {
+            households,
+            members,
+            incomes,
+        })
+    }
+
     async fn feed_batch_by_checksum(&self, checksum: &str) -> StoreResult<Option<FeedBatch>> {
         let sql = format!("SELECT {BATCH_COLS} FROM feed_batches WHERE checksum = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -30,7 +30,7 @@ use crate::{Backend, Db};
 /// Rows per multi-row INSERT; keeps the bound parameters under SQLite's limit of 32,766.
 const ROWS_PER_INSERT: usize = 500;
 
-const LATEST_FIRST: &str = "ORDER BY valid_from DESC, recorded_at DESC, version_id DESC";
+pub(crate) const LATEST_FIRST: &str = "ORDER BY valid_from DESC, recorded_at DESC, version_id DESC";
 
 pub(crate) fn unexpected(e: impl Into<anyhow::Error>) -> StoreError {
     StoreError::Unexpected(e.into())
@@ -221,7 +221,7 @@ fn income_cells(
     row
 }
 
-fn household_from_row(row: &AnyRow) -> anyhow::Result<Household> {
+pub(crate) fn household_from_row(row: &AnyRow) -> anyhow::Result<Household> {
     let no: String = row.try_get("household_no")?;
     let region: String = row.try_get("region_code")?;
     Ok(Household {
@@ -232,7 +232,7 @@ fn household_from_row(row: &AnyRow) -> anyhow::Result<Household> {
     })
 }
 
-fn person_from_row(row: &AnyRow) -> anyhow::Result<Person> {
+pub(crate) fn person_from_row(row: &AnyRow) -> anyhow::Result<Person> {
     let id_number: String = row.try_get("id_number")?;
     let sex: Option<String> = row.try_get("sex")?;
     let birth: Option<String> = row.try_get("birth_date")?;
@@ -256,7 +256,7 @@ fn person_from_row(row: &AnyRow) -> anyhow::Result<Person> {
     })
 }
 
-fn income_from_row(row: &AnyRow) -> anyhow::Result<IncomeRecord> {
+pub(crate) fn income_from_row(row: &AnyRow) -> anyhow::Result<IncomeRecord> {
     let fen = |c: &str| -> anyhow::Result<Money> { Ok(Money::from_fen(row.try_get(c)?)) };
     let oop: Option<i64> = row.try_get("compliant_oop_fen")?;
     Ok(IncomeRecord {

@@ -20,7 +20,7 @@ use super::store::{
 };
 use super::{FeedError, ParsedFeed, decode_data, decode_target, encode_data, encode_target};
 use crate::App;
-use crate::store::{HouseholdFilter, HouseholdId, Page, StoreError};
+use crate::store::{HouseholdId, Page, StoreError};
 
 /// Why an import or a screening failed.
 #[derive(Debug, thiserror::Error)]
@@ -93,43 +93,40 @@ pub fn add_household<'a>(
     idx
 }
 
-/// Loads the registry as of `as_of` into the engine's snapshot.
+/// Loads the registry as of `as_of` into the engine's snapshot, with three bulk reads
+/// ([`FeedStore::screening_snapshot`](super::store::FeedStore::screening_snapshot)).
 pub async fn load_snapshot(app: &App, as_of: NaiveDate) -> Result<Snapshot, FeedUseCaseError> {
-    let at = ReadAt::current(as_of);
-    let filter = HouseholdFilter::everything();
-    let mut registry = Registry::default();
-    let mut ids = Vec::new();
-    let mut regions = Vec::new();
-    let mut page = 1;
-    loop {
-        let listed = app
-            .store
-            .list_households(&filter, at, Page::new(page, Page::MAX_SIZE))
-            .await?;
-        for summary in &listed.items {
-            let Some(detail) = app
-                .store
-                .household(summary.id, &crate::store::Scope::Everything, at)
-                .await?
-            else {
-                continue;
-            };
-            let h = &detail.household.value;
-            add_household(
-                &mut registry,
-                detail.id.0,
-                h,
-                detail.members.iter().map(|m| &m.person.value),
-                detail.incomes.iter().map(|i| &i.income.value),
-                app.policy.in_force(&h.region, as_of),
-            );
-            ids.push(detail.id);
-            regions.push(h.region);
+    let rows = app.store.screening_snapshot(ReadAt::current(as_of)).await?;
+    let mut registry = Registry::with_capacity(rows.households.len(), rows.members.len());
+    let mut ids = Vec::with_capacity(rows.households.len());
+    let mut regions = Vec::with_capacity(rows.households.len());
+    // Both lists are ordered by household id: walk them beside the households.
+    let (mut m, mut i) = (0, 0);
+    for (id, h) in &rows.households {
+        while m < rows.members.len() && rows.members[m].0 < *id {
+            m += 1;
         }
-        if u64::from(page) * u64::from(Page::MAX_SIZE) >= listed.total {
-            break;
+        let m0 = m;
+        while m < rows.members.len() && rows.members[m].0 == *id {
+            m += 1;
         }
-        page += 1;
+        while i < rows.incomes.len() && rows.incomes[i].0 < *id {
+            i += 1;
+        }
+        let i0 = i;
+        while i < rows.incomes.len() && rows.incomes[i].0 == *id {
+            i += 1;
+        }
+        add_household(
+            &mut registry,
+            id.0,
+            h,
+            rows.members[m0..m].iter().map(|(_, p)| p),
+            rows.incomes[i0..i].iter().map(|(_, r)| r),
+            app.policy.in_force(&h.region, as_of),
+        );
+        ids.push(*id);
+        regions.push(h.region);
     }
     Ok(Snapshot {
         registry,

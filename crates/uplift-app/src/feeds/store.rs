@@ -3,9 +3,12 @@
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
+use uplift_domain::household::{Household, Person};
+use uplift_domain::income::IncomeRecord;
 use uplift_domain::region::RegionCode;
+use uplift_domain::version::ReadAt;
 
-use crate::store::{Page, Paged, Scope, StoreResult};
+use crate::store::{HouseholdId, Page, Paged, Scope, StoreResult};
 
 /// A feed batch to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,8 +106,23 @@ pub struct ScreeningRun {
     pub warnings_withdrawn: i64,
 }
 
+/// The registry as of a date, read in bulk for screening (one pass per table).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SnapshotRows {
+    /// Every household's version in effect, in id order.
+    pub households: Vec<(HouseholdId, Household)>,
+    /// Every person's version in effect, with the household it is in on that date, ordered by
+    /// household then person (inactive members included: the caller decides).
+    pub members: Vec<(HouseholdId, Person)>,
+    /// Every income record's version in effect, ordered by household then period start.
+    pub incomes: Vec<(HouseholdId, IncomeRecord)>,
+}
+
 #[async_trait]
 pub trait FeedStore: Send + Sync {
+    /// The whole registry as of `at` in three queries (households, members, incomes): the same
+    /// content as reading every household with `Store::household`, without a query per household.
+    async fn screening_snapshot(&self, at: ReadAt) -> StoreResult<SnapshotRows>;
     async fn feed_batch_by_checksum(&self, checksum: &str) -> StoreResult<Option<FeedBatch>>;
     /// Stores a batch and all its rows in one transaction.
     async fn save_feed_batch(
