@@ -89,6 +89,9 @@ pub enum Command {
     /// Export lists.
     #[command(subcommand)]
     Export(crate::commands::feeds::ExportCommand),
+    /// Benchmarks (build with --release).
+    #[command(subcommand)]
+    Bench(crate::commands::bench::BenchCommand),
     /// Write a consistent snapshot of the whole database while it runs (JSON lines; restores
     /// into SQLite or PostgreSQL).
     Backup {

@@ -1,5 +1,6 @@
 //! One function per subcommand.
 
+pub mod bench;
 pub mod feeds;
 mod users;
 
@@ -66,6 +67,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Feeds(cmd) => feeds::run_feeds(cmd, &actor).await,
         Command::Screen(args) => feeds::run_screen(args).await,
         Command::Export(cmd) => feeds::run_export(cmd).await,
+        Command::Bench(cmd) => bench::run(cmd),
         Command::Backup { out, database } => {
             let db = open_db(&database.database).await?;
             let file = std::fs::File::create(&out)

@@ -1,5 +1,7 @@
 //! End-to-end tests of the `uplift` binary: each runs the real binary on a fresh SQLite file.
 
+mod bench;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
