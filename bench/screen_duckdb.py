@@ -2,7 +2,7 @@
 same files Uplift reads (registry export formats.md §1, income §2, feeds §3).
 
 Usage: python3 screen_duckdb.py DIR PARAMS_JSON OUT_CSV
-Prints `seconds=<wall> peak_rss_kb=<ru_maxrss>`; writes the (household_no, rule) pairs to OUT_CSV.
+Prints `seconds=<wall> peak_rss_kb=<VmHWM>`; writes the (household_no, rule) pairs to OUT_CSV.
 The parameters (reference date, windows, thresholds in fen) come from Uplift's policy pack, so both
 engines apply the same numbers.
 """
@@ -138,4 +138,11 @@ if "EDGE_BAND_WITH_RISK" in enabled:
       WHERE m.pc >= {p['line']} AND m.pc < {p['edge']} AND h.rule NOT IN ('INCOME_DROP', 'INCOME_BELOW_LINE')""")
 con.execute(f"COPY (SELECT hno, rule FROM hits ORDER BY hno, rule) TO '{out}' (HEADER false)")
 seconds = time.monotonic() - t0
-print(f"seconds={seconds:.3f} peak_rss_kb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}")
+# VmHWM of this process image: ru_maxrss would carry the parent's peak across fork and exec.
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    with open("/proc/self/status") as f:
+        peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    pass
+print(f"seconds={seconds:.3f} peak_rss_kb={peak}")

@@ -1,14 +1,14 @@
 //! Rule evaluation.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{Days, Months, NaiveDate};
 use uplift_domain::income::Money;
 use uplift_domain::policy::PolicyPack;
 
 use crate::model::{
-    AssistanceKind, CivilEvent, EducationStatus, EmploymentEvent, Evidence, FeedData, FeedKind,
-    FeedRecord, Registry, RuleCode, Target,
+    AssistanceKind, CivilEvent, EducationStatus, EmploymentEvent, Evidence, FastMap, FeedData,
+    FeedKind, FeedRecord, Registry, RuleCode, Target,
 };
 
 /// One rule that fired for one household, with everything needed to explain it.
@@ -44,7 +44,8 @@ pub struct Screened {
 /// when that copy is a reversal; records without an id are all live (a reversal without an id
 /// cancels nothing and is dropped).
 pub fn resolve(records: &[FeedRecord]) -> Vec<usize> {
-    let mut latest: HashMap<(FeedKind, &str), usize> = HashMap::new();
+    let mut latest: FastMap<(FeedKind, &str), usize> =
+        FastMap::with_capacity_and_hasher(records.len(), Default::default());
     let mut live = Vec::with_capacity(records.len());
     for (i, r) in records.iter().enumerate() {
         match &r.record_id {
@@ -77,7 +78,7 @@ struct Acc {
     max_stay_row: Option<u32>,
     disability: Vec<u32>,
     /// Latest education record per person: (date, evidence, record).
-    education: HashMap<u32, (NaiveDate, Evidence, u32)>,
+    education: FastMap<u32, (NaiveDate, Evidence, u32)>,
     housing: Option<(NaiveDate, Evidence, u32)>,
     water_days: i64,
     water_rows: Vec<u32>,
@@ -153,19 +154,51 @@ pub fn screen_households(
     let is_new = |d: NaiveDate| d > new_start && d <= as_of;
 
     let mut out = Screened::default();
-    let mut accs: HashMap<u32, Acc> = HashMap::new();
+    let mut accs: FastMap<u32, Acc> = FastMap::with_capacity_and_hasher(
+        only.map_or(registry.households.len(), HashSet::len),
+        Default::default(),
+    );
     let wanted = |h: u32| only.is_none_or(|set| set.contains(&h));
 
     // Village water interruptions are summed per village first.
-    let mut village_water: HashMap<u64, (i64, Vec<u32>)> = HashMap::new();
+    let mut village_water: FastMap<u64, (i64, Vec<u32>)> = FastMap::default();
 
     for i in resolve(records) {
         let r = &records[i];
         let ri = i as u32;
-        if !registry.matches(&r.target) {
-            out.unmatched.push(r.evidence);
-            continue;
-        }
+        // One lookup resolves whom the row names: a person (and their household), a household,
+        // or the households of a village.
+        let one: u32;
+        let (person, households): (Option<u32>, &[u32]) = match &r.target {
+            Target::Person(id) => match registry.person(id) {
+                Some(p) => {
+                    one = registry.persons[p as usize].household;
+                    (Some(p), std::slice::from_ref(&one))
+                }
+                None => {
+                    out.unmatched.push(r.evidence);
+                    continue;
+                }
+            },
+            Target::Household(no) => match registry.household_by_no(no) {
+                Some(h) => {
+                    one = h;
+                    (None, std::slice::from_ref(&one))
+                }
+                None => {
+                    out.unmatched.push(r.evidence);
+                    continue;
+                }
+            },
+            Target::Region(code) => {
+                let v = registry.village(*code);
+                if v.is_empty() {
+                    out.unmatched.push(r.evidence);
+                    continue;
+                }
+                (None, v)
+            }
+        };
         if let (Target::Region(code), FeedData::Water { start, end }) = (&r.target, &r.data) {
             let from = (*start).max(year_first);
             let to = (*end).min(as_of);
@@ -176,11 +209,7 @@ pub fn screen_households(
             }
             continue;
         }
-        let person = match &r.target {
-            Target::Person(id) => registry.person(id),
-            _ => None,
-        };
-        for h in registry.households_of(&r.target) {
+        for &h in households {
             if !wanted(h) {
                 continue;
             }

@@ -16,7 +16,7 @@ mod model;
 
 pub use engine::{Finding, Screened, households_touched, resolve, screen, screen_households};
 pub use model::{
-    AssetKind, AssistanceKind, CivilEvent, EducationStatus, EmploymentEvent, Evidence, FeedData,
-    FeedKind, FeedRecord, HouseholdFacts, IdKey, IncomeFacts, PersonFacts, Registry, RuleCode,
-    Target, id_key, region_key, worker_rank,
+    AssetKind, AssistanceKind, CivilEvent, EducationStatus, EmploymentEvent, Evidence, FastHasher,
+    FastMap, FeedData, FeedKind, FeedRecord, HouseholdFacts, IdKey, IncomeFacts, PersonFacts,
+    Registry, RuleCode, Target, id_key, region_key, worker_rank,
 };

@@ -1,11 +1,63 @@
 //! The engine's input: a registry snapshot and feed records.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::NaiveDate;
 use uplift_domain::household::{Labour, Relation};
 use uplift_domain::income::Money;
 use uplift_domain::policy::HousingGrade;
+
+/// A fast, non-cryptographic hasher for the engine's own keys (ID numbers, household numbers,
+/// indexes): the keys come from the registry and feeds, never from an adversary choosing
+/// collisions against a long-lived server table, and SipHash dominated the screening profile.
+#[derive(Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        // A final avalanche so that the high bits (hashbrown's control bytes) depend on all input.
+        let mut z = self.0;
+        z = (z ^ (z >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        z ^ (z >> 33)
+    }
+}
+
+impl FastHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+/// A `HashMap` with [`FastHasher`].
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// An 18-character resident ID number as a fixed key (ASCII bytes, `X` upper-cased).
 pub type IdKey = [u8; 18];
@@ -336,9 +388,9 @@ pub fn worker_rank(
 pub struct Registry {
     pub households: Vec<HouseholdFacts>,
     pub persons: Vec<PersonFacts>,
-    by_id: HashMap<IdKey, u32>,
-    by_no: HashMap<String, u32>,
-    by_region: HashMap<u64, Vec<u32>>,
+    by_id: FastMap<IdKey, u32>,
+    by_no: FastMap<String, u32>,
+    by_region: FastMap<u64, Vec<u32>>,
     main_worker: Vec<Option<u32>>,
 }
 
@@ -347,9 +399,9 @@ impl Registry {
         Registry {
             households: Vec::with_capacity(households),
             persons: Vec::with_capacity(persons),
-            by_id: HashMap::with_capacity(persons),
-            by_no: HashMap::with_capacity(households),
-            by_region: HashMap::new(),
+            by_id: FastMap::with_capacity_and_hasher(persons, Default::default()),
+            by_no: FastMap::with_capacity_and_hasher(households, Default::default()),
+            by_region: FastMap::default(),
             main_worker: Vec::with_capacity(households),
         }
     }

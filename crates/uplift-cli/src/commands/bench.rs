@@ -178,7 +178,7 @@ fn bench(args: &ScreenBenchArgs, pack: &PolicyPack, dir: &Path) -> anyhow::Resul
         parsed
     );
     println!(
-        "duckdb end-to-end: {duck_s:>8.2} s   peak {:>7.0} MB (ru_maxrss; includes Python start)",
+        "duckdb end-to-end: {duck_s:>8.2} s   peak {:>7.0} MB (VmHWM of the Python process; wall includes Python start)",
         duck_kb as f64 / 1024.0
     );
     println!(
