@@ -12,6 +12,7 @@ pub mod cases;
 pub mod change_input;
 pub mod changes;
 pub mod dashboard;
+pub mod feeds;
 pub mod households;
 pub mod import;
 pub mod imports;

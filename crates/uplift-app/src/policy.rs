@@ -13,9 +13,9 @@ use chrono::NaiveDate;
 use toml::{Table, Value};
 use uplift_domain::income::Money;
 use uplift_domain::policy::{
-    Category, DashboardRules, EliminationRules, HousingGrade, IndustryShare, OutOfPocketRule,
-    PackField, PackProblem, PackScope, PolicyBook, PolicyPack, RiskType, ScreeningThresholds,
-    StepLimits, Terminology, TimeLimit,
+    Category, DashboardRules, EliminationRules, HousingGrade, IndustryShare, MainWorkerRule,
+    OutOfPocketRule, PackField, PackProblem, PackScope, PolicyBook, PolicyPack, RiskType,
+    ScreeningRule, ScreeningThresholds, StepLimits, Terminology, TimeLimit,
 };
 use uplift_domain::region::{RegionCode, RegionLevel};
 
@@ -451,6 +451,26 @@ pub fn render_pack(pack: &PolicyPack) -> String {
     );
     let _ = writeln!(
         out,
+        "    新事件 new events: {} days 天; 重度残疾 severe disability: grade 级 ≤ {}; 灾害损失 disaster loss ≥ {} 元; 主要劳动力 main worker: {}; 核实时限 verification: {} days 天",
+        s.new_event_days,
+        s.severe_disability_max_grade,
+        s.disaster_loss_min,
+        s.main_worker.key(),
+        s.verification_limit_days
+    );
+    if !pack.rules.is_empty() {
+        let _ = writeln!(out, "  预警规则 Warning rules:");
+        for r in &pack.rules {
+            let off = if r.enabled { "" } else { " (停用 disabled)" };
+            let _ = writeln!(
+                out,
+                "    {:<22} → {:<4} {}  {}{off}",
+                r.code, r.risk_type, r.zh, r.en
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
         "  看板 Dashboard: cells under {} households suppressed 小格抑制",
         pack.dashboard.min_cell
     );
@@ -486,6 +506,7 @@ const TOP_KEYS: &[&str] = &[
     "categories",
     "risk_types",
     "time_limits",
+    "rules",
 ];
 const PACK_KEYS: &[&str] = &[
     "province",
@@ -521,7 +542,14 @@ const SCREENING_KEYS: &[&str] = &[
     "water_interruption_days",
     "disaster_loss_percent_of_income",
     "housing_unsafe_grades",
+    "medical_percent_of_household_income",
+    "new_event_days",
+    "severe_disability_max_grade",
+    "disaster_loss_yuan",
+    "main_worker",
+    "verification_limit_days",
 ];
+const RULE_KEYS: &[&str] = &["code", "zh", "en", "risk_type", "enabled"];
 const DASHBOARD_KEYS: &[&str] = &["min_cell"];
 const TIME_LIMIT_KEYS: &[&str] = &[
     "accept",
@@ -973,7 +1001,29 @@ fn read_pack(ctx: &mut Ctx, table: &Table) -> Option<PolicyPack> {
             }
             parsed
         });
+        let medical_percent_of_household_income =
+            ctx.number(t, p, "medical_percent_of_household_income", 1, u16::MAX);
+        let new_event_days = ctx.number(t, p, "new_event_days", 1, 3660_u16);
+        let severe_disability_max_grade = ctx.number(t, p, "severe_disability_max_grade", 1, 4_u8);
+        let disaster_loss_min = ctx.yuan(t, p, "disaster_loss_yuan");
+        let main_worker = ctx.text(t, p, "main_worker").and_then(|v| {
+            let rule = MainWorkerRule::parse(&v);
+            if rule.is_none() {
+                ctx.error(
+                    "screening.main_worker",
+                    format!("expected \"skill-relation-age\", found {v:?}"),
+                );
+            }
+            rule
+        });
+        let verification_limit_days = ctx.number(t, p, "verification_limit_days", 1, 366_u16);
         Some(ScreeningThresholds {
+            medical_percent_of_household_income: medical_percent_of_household_income?,
+            new_event_days: new_event_days?,
+            severe_disability_max_grade: severe_disability_max_grade?,
+            disaster_loss_min: disaster_loss_min?,
+            main_worker: main_worker?,
+            verification_limit_days: verification_limit_days?,
             edge_band_percent: edge_band_percent?,
             income_drop_percent: income_drop_percent?,
             medical_per_stay_monitored: medical_per_stay_monitored?,
@@ -1021,6 +1071,24 @@ fn read_pack(ctx: &mut Ctx, table: &Table) -> Option<PolicyPack> {
         })
     });
 
+    let rules = ctx.tables(table, "rules", RULE_KEYS, |ctx, t, p| {
+        let code = ctx.text(t, p, "code");
+        let zh = ctx.text(t, p, "zh");
+        let en = ctx.text(t, p, "en");
+        let risk_type = ctx.text(t, p, "risk_type");
+        let enabled = match t.get("enabled") {
+            Some(_) => ctx.boolean(t, p, "enabled"),
+            None => Some(true),
+        };
+        Some(ScreeningRule {
+            code: code?,
+            zh: zh?,
+            en: en?,
+            risk_type: risk_type?,
+            enabled: enabled?,
+        })
+    });
+
     let (province, county, name_zh, name_en, year, effective_from, terminology, sources) = header?;
     let (monitoring_line, out_of_pocket) = monitoring?;
     let (notice_days, notice_working_days, identification_limit_days) = identification?;
@@ -1045,6 +1113,7 @@ fn read_pack(ctx: &mut Ctx, table: &Table) -> Option<PolicyPack> {
         elimination: elimination??,
         industry_share: industry_share??,
         screening: screening??,
+        rules: rules?,
         dashboard: DashboardRules {
             min_cell: dashboard??,
         },
@@ -1331,6 +1400,14 @@ fn problem_key(pack: &PolicyPack, problem: &PackProblem) -> String {
             let i = pack.risk_types.iter().position(|r| &r.code == code);
             return indexed("risk_types", code, "parent", i);
         }
+        PackProblem::UnknownRuleRiskType { code, .. } => {
+            let i = pack.rules.iter().position(|r| &r.code == code);
+            return indexed("rules", code, "risk_type", i);
+        }
+        PackProblem::DuplicateRule(code) => {
+            let i = pack.rules.iter().rposition(|r| &r.code == code);
+            return indexed("rules", code, "code", i);
+        }
         _ => {}
     }
     let key = match problem.field() {
@@ -1357,6 +1434,7 @@ fn problem_key(pack: &PolicyPack, problem: &PackProblem) -> String {
         PackField::WaterInterruptionDays => "screening.water_interruption_days",
         PackField::DisasterLossPercentOfIncome => "screening.disaster_loss_percent_of_income",
         PackField::DashboardMinCell => "dashboard.min_cell",
+        PackField::Rules => "rules",
     };
     key.to_owned()
 }

@@ -185,6 +185,7 @@ pub trait Store:
     + crate::imports::store::ImportStore
     + crate::cases::CaseStore
     + crate::dashboard::DashboardStore
+    + crate::feeds::store::FeedStore
 {
     /// Which backend this is, for logs and `uplift` output (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;

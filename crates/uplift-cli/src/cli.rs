@@ -81,6 +81,11 @@ pub enum Command {
     /// Users, roles and scopes.
     #[command(subcommand)]
     User(UserCommand),
+    /// Department feeds (部门数据, formats.md §3).
+    #[command(subcommand)]
+    Feeds(crate::commands::feeds::FeedsCommand),
+    /// Screen the registry against the department feeds (部门筛查预警) and raise warnings.
+    Screen(crate::commands::feeds::ScreenArgs),
     /// Write a consistent snapshot of the whole database while it runs (JSON lines; restores
     /// into SQLite or PostgreSQL).
     Backup {
@@ -179,9 +184,10 @@ pub struct ImportArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// `households` (the registry file of formats.md §1, importable) or `persons` (every member,
-    /// with birth date and status).
-    #[arg(value_parser = ["households", "persons"])]
+    /// `households` (the registry file of formats.md §1, importable), `persons` (every member,
+    /// with birth date and status) or `warnings` (one row per early warning: household number,
+    /// village code, rule code, risk type, state).
+    #[arg(value_parser = ["households", "persons", "warnings"])]
     pub kind: String,
     /// The output file.
     pub out: PathBuf,
@@ -235,6 +241,8 @@ pub enum BenchCommand {
     /// A city-sized registry (郴州市 4310, its 11 counties), then repeated renders of a county's
     /// and the city's dashboard through the use case and over HTTP: median and p90.
     Dashboard(BenchDashboardArgs),
+    /// Screening end to end from files: Uplift's engine against DuckDB on the same files.
+    Screen(crate::commands::bench_screen::ScreenBenchArgs),
     /// Write a synthetic registry CSV, import it into a fresh SQLite file, and compare with the
     /// sqlite3 shell's `.import` of the same file (needs the Debian package sqlite3).
     Import(BenchImportArgs),

@@ -2,6 +2,8 @@
 
 mod bench;
 mod bench_import;
+pub mod bench_screen;
+pub mod feeds;
 mod household;
 mod imports;
 mod users;
@@ -66,6 +68,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Regions(cmd) => regions(cmd).await,
         Command::Policy(cmd) => policy(cmd),
         Command::User(cmd) => users::run(cmd, &actor).await,
+        Command::Feeds(cmd) => feeds::run_feeds(cmd, &actor).await,
+        Command::Screen(args) => feeds::run_screen(args).await,
         Command::Backup { out, database } => {
             let db = open_db(&database.database).await?;
             let file = std::fs::File::create(&out)

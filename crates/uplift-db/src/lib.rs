@@ -20,6 +20,7 @@ mod cases;
 mod changes;
 mod codec;
 mod dashboard;
+mod feeds;
 mod imports;
 mod migrate;
 mod registry;

@@ -32,6 +32,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0003_imports.sql"),
     },
     Migration {
+        version: 4,
+        name: "feeds",
+        sqlite: include_str!("../migrations/sqlite/0004_feeds.sql"),
+        postgres: include_str!("../migrations/postgres/0004_feeds.sql"),
+    },
+    Migration {
         version: 5,
         name: "cases",
         sqlite: include_str!("../migrations/sqlite/0005_cases.sql"),

@@ -300,6 +300,56 @@ pub struct ScreeningThresholds {
     pub disaster_loss_percent_of_income: u16,
     /// Housing grades that count as unsafe (危房).
     pub housing_unsafe_grades: Vec<HousingGrade>,
+    /// Medical burden over the lookback above this percent of the household's annual net income.
+    pub medical_percent_of_household_income: u16,
+    /// An event (certificate, dropout, death, new assistance) counts as new for this many days
+    /// before the reference date.
+    pub new_event_days: u16,
+    /// Disability grades up to this one (1 is the most severe) count as severe.
+    pub severe_disability_max_grade: u8,
+    /// A direct disaster loss of at least this amount raises a warning whatever the income.
+    pub disaster_loss_min: Money,
+    /// How the household's main worker is chosen.
+    pub main_worker: MainWorkerRule,
+    /// Calendar days a village and township have to verify a warning.
+    pub verification_limit_days: u16,
+}
+
+/// How the household's main worker (主要劳动力) is chosen for the labour-loss rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MainWorkerRule {
+    /// `skill-relation-age`: among the active members able to work (labour skill 技能劳动力 or
+    /// 普通劳动力), a skilled worker before an ordinary one, then the head before the spouse before
+    /// the others, then the elder; ties by ID number. The registry holds income per household, not
+    /// per person, so earned income cannot rank the members.
+    SkillRelationAge,
+}
+
+impl MainWorkerRule {
+    pub fn key(self) -> &'static str {
+        match self {
+            MainWorkerRule::SkillRelationAge => "skill-relation-age",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MainWorkerRule> {
+        (s == "skill-relation-age").then_some(MainWorkerRule::SkillRelationAge)
+    }
+}
+
+/// One early-warning rule of the pack (`[[rules]]`): its stable code, its description and the risk
+/// type of the codebook a warning maps to. The logic is in `uplift-screen`; the thresholds are in
+/// [`ScreeningThresholds`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreeningRule {
+    pub code: String,
+    pub zh: String,
+    pub en: String,
+    /// A risk type code of the pack; disaster rules may give the parent (`02`) and the feed's
+    /// sub-type (`0201`…) is used when it is in the codebook.
+    pub risk_type: String,
+    /// Whether the rule runs.
+    pub enabled: bool,
 }
 
 /// Rules for dashboards and statistical outputs.
@@ -335,6 +385,8 @@ pub struct PolicyPack {
     pub elimination: EliminationRules,
     pub industry_share: IndustryShare,
     pub screening: ScreeningThresholds,
+    /// The early-warning rules (`[[rules]]`).
+    pub rules: Vec<ScreeningRule>,
     pub dashboard: DashboardRules,
     /// Where the values come from, one citation per entry.
     pub sources: Vec<String>,
@@ -383,6 +435,10 @@ pub enum PackProblem {
     EdgeBandBelowLine(u16),
     #[error("{field} must be positive, found {value}")]
     NotPositive { field: PackField, value: i64 },
+    #[error("rule {code:?} maps to risk type {risk_type:?}, which is not in the pack's codebook")]
+    UnknownRuleRiskType { code: String, risk_type: String },
+    #[error("rule code {0:?} appears more than once")]
+    DuplicateRule(String),
 }
 
 /// A field of [`PolicyPack`], so a loader can map a [`PackProblem`] back to its own key.
@@ -408,6 +464,7 @@ pub enum PackField {
     WaterInterruptionDays,
     DisasterLossPercentOfIncome,
     DashboardMinCell,
+    Rules,
 }
 
 impl fmt::Display for PackField {
@@ -436,6 +493,9 @@ impl PackProblem {
             PackProblem::EdgeBandBelowLine(_) => PackField::EdgeBandPercent,
             PackProblem::PercentOutOfRange { field, .. }
             | PackProblem::NotPositive { field, .. } => *field,
+            PackProblem::UnknownRuleRiskType { .. } | PackProblem::DuplicateRule(_) => {
+                PackField::Rules
+            }
         }
     }
 }
@@ -495,6 +555,18 @@ impl PolicyPack {
                 problems.push(PackProblem::UnknownRiskParent {
                     code: risk.code.clone(),
                     parent: parent.clone(),
+                });
+            }
+        }
+
+        for (i, rule) in self.rules.iter().enumerate() {
+            if self.rules[..i].iter().any(|r| r.code == rule.code) {
+                problems.push(PackProblem::DuplicateRule(rule.code.clone()));
+            }
+            if self.risk_type(&rule.risk_type).is_none() {
+                problems.push(PackProblem::UnknownRuleRiskType {
+                    code: rule.code.clone(),
+                    risk_type: rule.risk_type.clone(),
                 });
             }
         }
@@ -738,7 +810,14 @@ mod tests {
                 water_interruption_days: 36,
                 disaster_loss_percent_of_income: 50,
                 housing_unsafe_grades: vec![HousingGrade::C, HousingGrade::D],
+                medical_percent_of_household_income: 50,
+                new_event_days: 90,
+                severe_disability_max_grade: 2,
+                disaster_loss_min: Money::from_yuan(20_000),
+                main_worker: MainWorkerRule::SkillRelationAge,
+                verification_limit_days: 15,
             },
+            rules: Vec::new(),
             dashboard: DashboardRules { min_cell: 5 },
             sources: Vec::new(),
         }

@@ -17,6 +17,7 @@ pub(crate) mod imports;
 pub(crate) mod regions;
 pub(crate) mod session;
 pub(crate) mod uploads;
+pub(crate) mod warnings;
 
 pub(crate) fn router() -> Router<AppState> {
     let v1 = Router::new()
@@ -65,6 +66,15 @@ pub(crate) fn router() -> Router<AppState> {
             get(cases::list_visits).post(cases::record_visit),
         )
         .route("/households/{id}/timeline", get(cases::timeline))
+        .route("/warnings", get(warnings::list_warnings))
+        .route("/warnings/{id}", get(warnings::find_warning))
+        .route("/screening-runs", post(warnings::run_screening_api))
+        .route(
+            "/feeds",
+            get(warnings::list_feeds).post(warnings::upload_feed).layer(
+                axum::extract::DefaultBodyLimit::max(warnings::MAX_UPLOAD + 65_536),
+            ),
+        )
         .method_not_allowed_fallback(api_method_not_allowed);
     let api = Router::new()
         .nest("/v1", v1)

@@ -45,6 +45,11 @@ use crate::api;
         api::cases::timeline,
         api::changes::post_change,
         api::uploads::upload,
+        api::warnings::list_warnings,
+        api::warnings::find_warning,
+        api::warnings::run_screening_api,
+        api::warnings::list_feeds,
+        api::warnings::upload_feed,
     ),
     tags(
         (name = "households", description = "The registry of households, members and incomes"),
@@ -55,6 +60,8 @@ use crate::api;
         (name = "imports", description = "Registry and income imports and their reports"),
         (name = "dashboard", description = "Five-level dashboards: figures of a region at a point of view"),
         (name = "cases", description = "Identification and elimination cases, measures, visits and the household timeline"),
+        (name = "warnings", description = "Early warnings from department feeds (部门筛查预警) and screening runs"),
+        (name = "feeds", description = "Department feed uploads (部门数据) with matched and unmatched rows"),
     )
 )]
 struct ApiDoc;

@@ -28,6 +28,7 @@ mod households;
 mod imports;
 mod login;
 mod quality;
+mod warnings;
 
 const CSS: &str = include_str!("../static/uplift.css");
 
@@ -70,6 +71,9 @@ pub(crate) fn templates() -> Environment<'static> {
         ),
         ("imports.html", include_str!("../templates/imports.html")),
         ("quality.html", include_str!("../templates/quality.html")),
+        ("warnings.html", include_str!("../templates/warnings.html")),
+        ("warning.html", include_str!("../templates/warning.html")),
+        ("feeds.html", include_str!("../templates/feeds.html")),
     ];
     for (name, source) in sources {
         env.add_template(name, source)
@@ -113,6 +117,11 @@ pub(crate) const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/quality"),
     ("GET", "/quality/ledger.csv"),
     ("GET", "/quality/ledger.xlsx"),
+    ("GET", "/warnings"),
+    ("GET", "/warnings/export.csv"),
+    ("GET", "/warnings/{id}"),
+    ("GET", "/feeds"),
+    ("POST", "/feeds"),
 ];
 
 pub(crate) fn router() -> Router<AppState> {
@@ -170,6 +179,15 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", axum::routing::post(login::logout))
         .route("/static/uplift.css", get(stylesheet))
+        .route("/warnings", get(warnings::list))
+        .route("/warnings/export.csv", get(warnings::export))
+        .route("/warnings/{id}", get(warnings::detail))
+        .route(
+            "/feeds",
+            get(warnings::feeds).post(warnings::upload).layer(
+                axum::extract::DefaultBodyLimit::max(crate::api::warnings::MAX_UPLOAD + 65_536),
+            ),
+        )
         .fallback(not_found)
 }
 
@@ -433,6 +451,9 @@ mod tests {
             "household_change.html",
             "imports.html",
             "quality.html",
+            "warnings.html",
+            "warning.html",
+            "feeds.html",
         ] {
             assert!(env.get_template(name).is_ok(), "{name}");
         }

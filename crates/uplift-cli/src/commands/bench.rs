@@ -23,6 +23,7 @@ pub async fn run(cmd: BenchCommand, actor: &str) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Dashboard(args) => dashboard(args, actor).await,
         BenchCommand::Import(args) => super::bench_import::import(args, actor).await,
+        BenchCommand::Screen(args) => super::bench_screen::screen(args),
     }
 }
 

@@ -176,6 +176,9 @@ fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 pub async fn export(args: ExportArgs, actor: &str) -> anyhow::Result<()> {
+    if args.kind == "warnings" {
+        return super::feeds::export_warnings(&args).await;
+    }
     let format = match &args.format {
         Some(f) => Format::parse(f),
         None => Format::parse(&args.out.to_string_lossy()),

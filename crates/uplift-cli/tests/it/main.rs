@@ -1,6 +1,7 @@
 //! End-to-end tests of the `uplift` binary: each runs the real binary on a fresh SQLite file.
 
 mod bench;
+mod bench_screen;
 mod household;
 mod imports;
 

@@ -117,9 +117,11 @@ async fn request(
     place: Place,
     csrf: Option<&str>,
 ) -> Answer {
-    let id = match place {
-        Place::In => app.changtang.0,
-        Place::Out => app.harbin.0,
+    let id = match (place, row.path.contains("/warnings/")) {
+        (Place::In, false) => app.changtang.0,
+        (Place::Out, false) => app.harbin.0,
+        (Place::In, true) => app.warning_in,
+        (Place::Out, true) => app.warning_out,
     };
     let region = match place {
         Place::In => CHANGTANG,
@@ -209,6 +211,24 @@ async fn request(
             )
             .await
         }
+        ("POST", "/api/v1/feeds" | "/feeds") => {
+            // A department feed upload: multipart with the feed kind, the file and, for the
+            // page, the CSRF token as a field.
+            let page = !row.path.starts_with("/api/");
+            let body = feed_upload_body(if page { csrf } else { None });
+            send(
+                app,
+                Call {
+                    method: "POST",
+                    uri,
+                    cookie,
+                    csrf_header: if page { None } else { csrf.map(str::to_owned) },
+                    body: Body::from(body),
+                    content_type: Some("multipart/form-data; boundary=UPLIFTBOUNDARY"),
+                },
+            )
+            .await
+        }
         ("POST", path) if !path.starts_with("/api/") => {
             // A case step that changes nothing: a rejection without a reason.
             let step = if path.ends_with("/actions") {
@@ -261,6 +281,24 @@ async fn request(
             .await
         }
     }
+}
+
+/// A multipart upload of a small medical feed naming nobody in the registry.
+fn feed_upload_body(csrf: Option<&str>) -> String {
+    let mut body = String::new();
+    if let Some(token) = csrf {
+        body.push_str(&format!(
+            "--UPLIFTBOUNDARY\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n"
+        ));
+    }
+    body.push_str(
+        "--UPLIFTBOUNDARY\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nmedical\r\n\
+         --UPLIFTBOUNDARY\r\nContent-Disposition: form-data; name=\"file\"; filename=\"m.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n\
+         id_number,settlement_date,total_cost,compliant_out_of_pocket\n\
+         11010519491231002X,2026-11-01,100,50\n\r\n--UPLIFTBOUNDARY--\r\n",
+    );
+    body
 }
 
 fn check(answer: &Answer, expected: &str, what: &str, other_scope_numbers: &[&str]) {

@@ -30,6 +30,10 @@ async fn the_openapi_document_lists_every_v1_path() {
         "/api/v1/households/{id}/timeline",
         "/api/v1/households/{id}/changes",
         "/api/v1/imports",
+        "/api/v1/warnings",
+        "/api/v1/warnings/{id}",
+        "/api/v1/screening-runs",
+        "/api/v1/feeds",
     ] {
         assert!(
             paths.contains_key(path),
@@ -37,7 +41,7 @@ async fn the_openapi_document_lists_every_v1_path() {
             paths.keys()
         );
     }
-    assert_eq!(paths.len(), 22, "{:?}", paths.keys());
+    assert_eq!(paths.len(), 26, "{:?}", paths.keys());
     let params: Vec<&str> = doc["paths"]["/api/v1/households"]["get"]["parameters"]
         .as_array()
         .unwrap()

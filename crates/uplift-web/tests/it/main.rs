@@ -12,3 +12,4 @@ mod quality;
 mod support;
 mod ui;
 mod uploads;
+mod warnings;

@@ -63,6 +63,12 @@ pub struct TestApp {
     pub case_in: i64,
     pub case_out: i64,
     pub clock: Arc<FixedClock>,
+    /// A medical feed batch (the CLI's: no region, no department) naming the 长塘村 head, the
+    /// Harbin head and one person nobody knows.
+    pub feed_batch: i64,
+    /// The warning of the 长塘村 household (inside the Rucheng scopes) and of the Harbin one.
+    pub warning_in: i64,
+    pub warning_out: i64,
     _dir: tempfile::TempDir,
 }
 
@@ -276,6 +282,50 @@ impl TestApp {
                 .unwrap();
             cases.push(id.0);
         }
+        // A medical feed and a screening as of the test's today: each head's hospital stay
+        // raises a warning.
+        let harbin_head = ResidentId::compose("230102", d("1975-03-04"), 44, Sex::Female);
+        let csv = format!(
+            "证件号码,结算日期,医疗总费用,政策范围内个人自付,记录编号\n\
+             {head_id_number},2026-10-01,30000,20000,S1\n\
+             {},2026-10-02,30000,20000,S2\n\
+             11010519491231002X,2026-10-03,100,50,S3\n",
+            harbin_head.as_str()
+        );
+        let parsed = uplift_app::feeds::parse_feed(
+            uplift_app::feeds::FeedKind::Medical,
+            "medical-2026-10.csv",
+            csv.into_bytes(),
+        )
+        .unwrap();
+        let imported = uplift_app::feeds::screening::import_parsed(
+            &app,
+            parsed,
+            &uplift_app::feeds::screening::Uploader::machine("setup"),
+        )
+        .await
+        .unwrap();
+        uplift_app::feeds::screening::run_screening(
+            &app,
+            d("2026-11-25"),
+            uplift_app::feeds::screening::ScreenMode::Batch,
+        )
+        .await
+        .unwrap();
+        let warnings = uplift_app::feeds::screening::all_warnings(
+            &app,
+            &uplift_app::feeds::store::WarningFilter::everything(),
+        )
+        .await
+        .unwrap();
+        let warning_of = |id: HouseholdId| {
+            warnings
+                .iter()
+                .find(|w| w.warning.household_id == id.0)
+                .unwrap_or_else(|| panic!("no warning for household {id:?}"))
+                .id
+        };
+        let (warning_in, warning_out) = (warning_of(ids[0]), warning_of(ids[2]));
         let mut test_app = TestApp {
             case_in: cases[0],
             case_out: cases[1],
@@ -286,6 +336,9 @@ impl TestApp {
             changtang: ids[0],
             shuilong: ids[1],
             head_id_number,
+            feed_batch: imported.batch.id,
+            warning_in,
+            warning_out,
             _dir: dir,
         };
         for (role, _, _) in users {
