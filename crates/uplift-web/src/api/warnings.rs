@@ -300,6 +300,7 @@ pub(crate) fn warning_view(app: &App, w: &WarningRecord) -> WarningView {
 /// What to screen: `as_of` defaults to today (China Standard Time); without `batches`, every
 /// household against every feed (batch mode), else only the households those batches name.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ScreeningRequest {
     #[schema(format = Date)]
     pub(crate) as_of: Option<String>,
@@ -328,7 +329,7 @@ pub(crate) struct ScreeningRunView {
     post,
     path = "/api/v1/screening-runs",
     tag = "warnings",
-    request_body(content = ScreeningRequest, description = "Optional; an empty body screens everything as of today"),
+    request_body(content = Option<ScreeningRequest>, description = "Optional; an empty body screens everything as of today"),
     responses(
         (status = 200, description = "The run's summary", body = ScreeningRunView),
         (status = 400, description = "A malformed body", body = ErrorEnvelope),
@@ -348,10 +349,17 @@ pub(crate) async fn run_screening_api(
     let req: ScreeningRequest = if body.iter().all(u8::is_ascii_whitespace) {
         ScreeningRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest {
+        let bad = |detail: String| ApiError::BadRequest {
             parameter: None,
-            detail: format!("the body is not a screening request: {e}"),
-        })?
+            detail: format!("the body is not a screening request: {detail}"),
+        };
+        // Only an object: serde would also read a struct from an array.
+        let value: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
+        if !value.is_object() {
+            return Err(bad("a JSON object is expected".to_owned()));
+        }
+        serde_json::from_value(value).map_err(|e| bad(e.to_string()))?
     };
     let app = &state.app;
     let as_of = match req.as_of.as_deref() {
@@ -579,12 +587,19 @@ pub(crate) async fn upload_feed(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     headers: axum::http::HeaderMap,
-    form: Multipart,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Json<FeedImportView>, ApiError> {
     caller.check_csrf(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))?;
     if !caller.principal.may(Action::ImportRegistry) {
         caller.require(Action::UploadFeed)?;
     }
+    let form = form.map_err(|e| ApiError::BadRequest {
+        parameter: Some("file".to_owned()),
+        detail: format!(
+            "a multipart/form-data body with kind and file is needed: {}",
+            e.body_text()
+        ),
+    })?;
     let up = read_upload(form).await?;
     let out = import_upload(&state.app, &caller, up).await?;
     Ok(Json(import_view(&out)))
