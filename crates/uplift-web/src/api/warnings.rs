@@ -300,7 +300,6 @@ pub(crate) fn warning_view(app: &App, w: &WarningRecord) -> WarningView {
 /// What to screen: `as_of` defaults to today (China Standard Time); without `batches`, every
 /// household against every feed (batch mode), else only the households those batches name.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct ScreeningRequest {
     #[schema(format = Date)]
     pub(crate) as_of: Option<String>,
