@@ -211,6 +211,8 @@ pub struct ExportArgs {
     pub as_of: Option<String>,
     #[command(flatten)]
     pub database: DatabaseArg,
+    #[command(flatten)]
+    pub policy: PolicyArg,
 }
 
 #[derive(Debug, Subcommand)]

@@ -150,10 +150,7 @@ pub async fn export_warnings(args: &crate::cli::ExportArgs) -> anyhow::Result<()
     };
     let database = &args.database;
     let db = open_db(&database.database).await?;
-    let app = startup::app(
-        &db,
-        uplift_app::policy::shipped().map_err(|e| anyhow::anyhow!("{e}"))?,
-    );
+    let app = startup::app(&db, startup::policy_book(&args.policy)?);
     let today = app.clock.today();
     let warnings = all_warnings(&app, &WarningFilter::everything()).await?;
     let rows = export_rows(&app, &warnings, today);

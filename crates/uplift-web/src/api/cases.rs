@@ -1041,7 +1041,10 @@ pub(crate) struct TimelineEntryView {
     pub(crate) kind: &'static str,
     pub(crate) title_zh: String,
     pub(crate) title_en: String,
+    /// The detail with codebook labels in Chinese; user text as written.
     pub(crate) detail: String,
+    /// The same with codebook labels in English.
+    pub(crate) detail_en: String,
     pub(crate) actor: String,
     pub(crate) case_id: Option<i64>,
 }
@@ -1088,6 +1091,7 @@ pub(crate) async fn timeline(
                 title_zh: e.title_zh,
                 title_en: e.title_en,
                 detail: e.detail,
+                detail_en: e.detail_en,
                 actor: e.actor,
                 case_id: e.case.map(|c| c.0),
             })

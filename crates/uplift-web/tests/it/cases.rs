@@ -295,6 +295,24 @@ async fn a_warned_household_is_identified_assisted_eliminated_and_rolled_back_ov
     let t = app.get_as(cadre, &timeline).await.json();
     assert_eq!(t["status"], json!("rolled_back"));
     assert!(t["items"].as_array().unwrap().len() > 20, "{t}");
+    // The clue's channel is a codebook label: Chinese in `detail`, English in `detail_en`.
+    let opened = t["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["title_en"].as_str().unwrap().ends_with("Clue recorded"))
+        .expect("the clue is on the timeline");
+    assert!(
+        opened["detail"].as_str().unwrap().contains("部门筛查预警"),
+        "{opened}"
+    );
+    assert!(
+        opened["detail_en"]
+            .as_str()
+            .unwrap()
+            .starts_with("department warning"),
+        "{opened}"
+    );
 
     // The household page shows the timeline; the home page reminds the cadre of the new case.
     let page = app.get_as(cadre, &format!("/households/{h}")).await;
