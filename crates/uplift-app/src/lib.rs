@@ -8,6 +8,7 @@ use std::sync::Arc;
 use uplift_domain::policy::PolicyBook;
 
 pub mod access;
+pub mod attachments;
 pub mod cases;
 pub mod change_input;
 pub mod changes;

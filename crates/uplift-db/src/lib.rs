@@ -15,6 +15,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 use uplift_app::store::Store;
 
 mod access;
+mod attachments;
 mod backup;
 mod cases;
 mod changes;

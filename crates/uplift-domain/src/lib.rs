@@ -5,6 +5,7 @@
 //! such as "today" come in as arguments; reference data (division codes) is compiled in.
 
 pub mod access;
+pub mod attachment;
 pub mod calendar;
 pub mod case;
 pub mod household;

@@ -5,6 +5,7 @@
 //! `scripts/test` starts one). Without it the PostgreSQL half fails: it is never skipped.
 
 mod access;
+mod attachments;
 mod backup;
 mod cases;
 mod changes;
