@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod calendar;
+pub mod campaign;
 pub mod case;
 pub mod household;
 pub mod income;
@@ -13,3 +14,4 @@ pub mod policy;
 pub mod region;
 pub mod resident_id;
 pub mod version;
+pub mod village;
