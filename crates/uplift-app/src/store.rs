@@ -186,6 +186,8 @@ pub trait Store:
     + crate::cases::CaseStore
     + crate::dashboard::DashboardStore
     + crate::feeds::store::FeedStore
+    + crate::villages::VillageStore
+    + crate::campaigns::CampaignStore
 {
     /// Which backend this is, for logs and `uplift` output (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;

@@ -16,6 +16,7 @@ use uplift_app::store::Store;
 
 mod access;
 mod backup;
+mod campaigns;
 mod cases;
 mod changes;
 mod codec;
@@ -24,6 +25,7 @@ mod feeds;
 mod imports;
 mod migrate;
 mod registry;
+mod villages;
 
 pub use backup::TableDigest;
 pub use migrate::{MigrationReport, known as known_migrations};

@@ -6,7 +6,9 @@
 //! on the list when any rule matches, and the list says which rules matched. The rules are data;
 //! this module only evaluates them.
 
-use crate::household::{Codebook, Health, Household, HouseholdType, Labour, MemberStatus, Person, Schooling};
+use crate::household::{
+    Codebook, Health, Household, HouseholdType, Labour, MemberStatus, Person, Schooling,
+};
 use crate::income::{IncomeRecord, Money};
 use crate::policy::OutOfPocketRule;
 
@@ -106,9 +108,7 @@ impl Condition {
                     .incomes
                     .first()
                     .and_then(|r| r.per_capita_net(n, income.out_of_pocket))
-                    .is_some_and(|pc| {
-                        pc.fen() * 100 < income.line.fen() * i64::from(*percent)
-                    })
+                    .is_some_and(|pc| pc.fen() * 100 < income.line.fen() * i64::from(*percent))
             }
             Condition::IncomeDropPercent(percent) => match facts.incomes {
                 [latest, previous, ..] => {
@@ -423,7 +423,11 @@ mod tests {
     fn each_condition_reads_the_registry() {
         let h = household(HouseholdType::FormerlyPoor);
         let ill = person(Health::SeriousIllness, Labour::Lost, None);
-        let pupil = person(Health::Healthy, Labour::None, Some(Schooling::SeniorSecondary));
+        let pupil = person(
+            Health::Healthy,
+            Labour::None,
+            Some(Schooling::SeniorSecondary),
+        );
         let mut left = person(Health::Disabled, Labour::Ordinary, None);
         left.status = MemberStatus::MovedOut;
         left.disability_grade = Some(1);
@@ -440,7 +444,10 @@ mod tests {
                 Condition::HouseholdType(vec![HouseholdType::FormerlyPoor]),
                 true,
             ),
-            (Condition::HouseholdType(vec![HouseholdType::Ordinary]), false),
+            (
+                Condition::HouseholdType(vec![HouseholdType::Ordinary]),
+                false,
+            ),
             (Condition::MemberHealth(vec![Health::SeriousIllness]), true),
             (Condition::MemberHealth(vec![Health::Disabled]), false),
             // The disabled member moved out.
@@ -515,7 +522,10 @@ mod tests {
             rule("alone", vec![Condition::MaxActiveMembers(1)]),
             rule("empty", vec![]),
         ];
-        assert_eq!(must_visit_groups(&rules, &facts, RULE), ["illness", "alone"]);
+        assert_eq!(
+            must_visit_groups(&rules, &facts, RULE),
+            ["illness", "alone"]
+        );
     }
 
     #[test]

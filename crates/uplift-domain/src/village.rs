@@ -212,6 +212,9 @@ mod tests {
         assert_eq!(ind(MaxCount, Some(36)).meets(r(37, None)), Some(false));
         assert_eq!(ind(Flag, None).meets(r(0, None)), None);
         assert_eq!(share.target_text(false), "≥ 85.0%");
-        assert_eq!(share.reading_text(r(412, Some(480)), true), "412 / 480 (85.8%)");
+        assert_eq!(
+            share.reading_text(r(412, Some(480)), true),
+            "412 / 480 (85.8%)"
+        );
     }
 }

@@ -139,12 +139,14 @@ pub(super) fn read_must_visit(ctx: &mut Ctx, table: &Table) -> Option<Vec<MustVi
                 Some(_) => ctx.number(t, p, "min_schooling_members", 1, u8::MAX),
                 None => Some(1),
             };
-            push(schooling.zip(min).map(|(schooling, min_members)| {
-                Condition::MemberSchooling {
-                    schooling,
-                    min_members,
-                }
-            }));
+            push(
+                schooling
+                    .zip(min)
+                    .map(|(schooling, min_members)| Condition::MemberSchooling {
+                        schooling,
+                        min_members,
+                    }),
+            );
         } else if t.contains_key("min_schooling_members") {
             ctx.error(
                 &join(p, "min_schooling_members"),
@@ -212,7 +214,10 @@ pub(super) fn read_sampling(ctx: &mut Ctx, table: &Table) -> Option<Option<Sampl
         return Some(None);
     };
     let Value::Table(_) = value else {
-        ctx.error("sampling", format!("expected a table, found {}", found(value)));
+        ctx.error(
+            "sampling",
+            format!("expected a table, found {}", found(value)),
+        );
         return None;
     };
     let t = ctx.table(table, "sampling", SAMPLING_KEYS)?;
@@ -274,13 +279,17 @@ mod tests {
         );
         let errors = errors_of(&text);
         assert!(
-            errors.iter().any(|e| e.contains("must_visit[1].member_health[1]")),
+            errors
+                .iter()
+                .any(|e| e.contains("must_visit[1].member_health[1]")),
             "{errors:?}"
         );
         let text = shipped_2026().replace("kind = \"share\"", "kind = \"ratio\"");
         let errors = errors_of(&text);
         assert!(
-            errors.iter().any(|e| e.contains("village_indicators[0].kind")),
+            errors
+                .iter()
+                .any(|e| e.contains("village_indicators[0].kind")),
             "{errors:?}"
         );
         let text = shipped_2026().replace("stratify_by = \"category\"", "stratify_by = \"age\"");
@@ -289,7 +298,10 @@ mod tests {
             errors.iter().any(|e| e.contains("sampling.stratify_by")),
             "{errors:?}"
         );
-        let text = format!("{}\n[[must_visit]]\ncode = \"x\"\nzh = \"x\"\nen = \"x\"\n", shipped_2026());
+        let text = format!(
+            "{}\n[[must_visit]]\ncode = \"x\"\nzh = \"x\"\nen = \"x\"\n",
+            shipped_2026()
+        );
         let errors = errors_of(&text);
         assert!(
             errors.iter().any(|e| e.contains("at least one condition")),

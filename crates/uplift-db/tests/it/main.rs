@@ -14,3 +14,4 @@ mod feeds;
 mod imports;
 mod registry;
 mod support;
+mod villages;
