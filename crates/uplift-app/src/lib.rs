@@ -9,6 +9,7 @@ use uplift_domain::policy::PolicyBook;
 
 pub mod access;
 pub mod attachments;
+pub mod campaigns;
 pub mod cases;
 pub mod change_input;
 pub mod changes;
@@ -21,8 +22,10 @@ pub mod policy;
 pub mod quality;
 pub mod quality_survey;
 pub mod regions;
+pub mod sampling;
 pub mod store;
 pub mod synth;
+pub mod villages;
 
 /// The application: the ports and the policy in force, shared by the CLI and the web layer.
 #[derive(Clone)]

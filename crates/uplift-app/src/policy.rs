@@ -19,6 +19,8 @@ use uplift_domain::policy::{
 };
 use uplift_domain::region::{RegionCode, RegionLevel};
 
+mod villages;
+
 /// One thing wrong with one pack file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyError {
@@ -507,6 +509,9 @@ const TOP_KEYS: &[&str] = &[
     "risk_types",
     "time_limits",
     "rules",
+    "village_indicators",
+    "must_visit",
+    "sampling",
 ];
 const PACK_KEYS: &[&str] = &[
     "province",
@@ -1089,6 +1094,10 @@ fn read_pack(ctx: &mut Ctx, table: &Table) -> Option<PolicyPack> {
         })
     });
 
+    let village_indicators = villages::read_village_indicators(ctx, table);
+    let must_visit = villages::read_must_visit(ctx, table);
+    let sampling = villages::read_sampling(ctx, table);
+
     let (province, county, name_zh, name_en, year, effective_from, terminology, sources) = header?;
     let (monitoring_line, out_of_pocket) = monitoring?;
     let (notice_days, notice_working_days, identification_limit_days) = identification?;
@@ -1117,6 +1126,9 @@ fn read_pack(ctx: &mut Ctx, table: &Table) -> Option<PolicyPack> {
         dashboard: DashboardRules {
             min_cell: dashboard??,
         },
+        village_indicators: village_indicators?,
+        must_visit: must_visit?,
+        sampling: sampling?,
         sources: sources?,
     };
     for problem in pack.problems() {

@@ -187,6 +187,8 @@ pub trait Store:
     + crate::dashboard::DashboardStore
     + crate::feeds::store::FeedStore
     + crate::attachments::AttachmentStore
+    + crate::villages::VillageStore
+    + crate::campaigns::CampaignStore
 {
     /// Which backend this is, for logs and `uplift` output (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;

@@ -17,6 +17,7 @@ use uplift_app::store::Store;
 mod access;
 mod attachments;
 mod backup;
+mod campaigns;
 mod cases;
 mod changes;
 mod codec;
@@ -25,6 +26,7 @@ mod feeds;
 mod imports;
 mod migrate;
 mod registry;
+mod villages;
 
 pub use backup::TableDigest;
 pub use migrate::{MigrationReport, known as known_migrations};

@@ -61,6 +61,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_attachments.sql"),
         postgres: include_str!("../migrations/postgres/0011_attachments.sql"),
     },
+    Migration {
+        version: 13,
+        name: "villages_campaigns",
+        sqlite: include_str!("../migrations/sqlite/0013_villages_campaigns.sql"),
+        postgres: include_str!("../migrations/postgres/0013_villages_campaigns.sql"),
+    },
 ];
 
 /// The names of the migrations this build knows, in order (`0001_registry`, …).

@@ -79,6 +79,12 @@ pub enum Action {
     RecordAssistance,
     /// Propose a household for risk elimination.
     ProposeElimination,
+    /// Record village living-environment and infrastructure indicators (村情).
+    EditVillageProfile,
+    /// Open a concentrated screening campaign (集中排查) of a county.
+    ManageCampaign,
+    /// Draw the assessors' sample of villages and households and export its visit forms.
+    DrawSample,
 }
 
 /// A personal field that domain.md §5.2 forbids publishing.
@@ -168,6 +174,7 @@ impl Role {
                     | AppraiseCase
                     | RecordAssistance
                     | ProposeElimination
+                    | EditVillageProfile
             ),
             Role::Helper => matches!(action, ReadRegistry | ReadHistory | RecordAssistance),
             Role::TownshipReviewer => matches!(
@@ -181,6 +188,7 @@ impl Role {
                     | ReviewCase
                     | AnnounceCase
                     | RecordAssistance
+                    | EditVillageProfile
             ),
             Role::CountyOfficer => matches!(
                 action,
@@ -196,11 +204,17 @@ impl Role {
                     | AnnounceCase
                     | RecordAssistance
                     | ProposeElimination
+                    | EditVillageProfile
+                    | ManageCampaign
+                    | DrawSample
             ),
             Role::CountyAdmin => true,
             Role::CityViewer | Role::ProvinceViewer => matches!(action, ReadRegistry),
             Role::DepartmentClerk => matches!(action, UploadFeed | ReadFeedSummary),
-            Role::Auditor => matches!(action, ReadRegistry | ReadHistory | ReadAuditLog | Unmask),
+            Role::Auditor => matches!(
+                action,
+                ReadRegistry | ReadHistory | ReadAuditLog | Unmask | DrawSample
+            ),
         }
     }
 

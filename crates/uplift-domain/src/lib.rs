@@ -7,6 +7,7 @@
 pub mod access;
 pub mod attachment;
 pub mod calendar;
+pub mod campaign;
 pub mod case;
 pub mod household;
 pub mod income;
@@ -14,3 +15,4 @@ pub mod policy;
 pub mod region;
 pub mod resident_id;
 pub mod version;
+pub mod village;

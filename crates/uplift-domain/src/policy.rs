@@ -388,6 +388,12 @@ pub struct PolicyPack {
     /// The early-warning rules (`[[rules]]`).
     pub rules: Vec<ScreeningRule>,
     pub dashboard: DashboardRules,
+    /// Village living-environment and infrastructure indicators (`[[village_indicators]]`).
+    pub village_indicators: Vec<crate::village::VillageIndicator>,
+    /// The must-visit groups of concentrated screening (`[[must_visit]]`, 八必访).
+    pub must_visit: Vec<crate::campaign::MustVisitRule>,
+    /// The assessors' sample (`[sampling]`); none when the pack sets none.
+    pub sampling: Option<crate::campaign::SamplingRules>,
     /// Where the values come from, one citation per entry.
     pub sources: Vec<String>,
 }
@@ -819,6 +825,9 @@ mod tests {
             },
             rules: Vec::new(),
             dashboard: DashboardRules { min_cell: 5 },
+            village_indicators: Vec::new(),
+            must_visit: Vec::new(),
+            sampling: None,
             sources: Vec::new(),
         }
     }

@@ -15,3 +15,4 @@ mod feeds;
 mod imports;
 mod registry;
 mod support;
+mod villages;

@@ -97,6 +97,9 @@ pub(crate) fn pack() -> PolicyPack {
         },
         rules: vec![],
         dashboard: DashboardRules { min_cell: 5 },
+        village_indicators: Vec::new(),
+        must_visit: Vec::new(),
+        sampling: None,
         sources: vec![],
     }
 }
