@@ -390,6 +390,8 @@ pub struct PolicyPack {
     pub dashboard: DashboardRules,
     /// Where the values come from, one citation per entry.
     pub sources: Vec<String>,
+    /// The rectification ledger's codebooks and limits (`[rectification]`), where the pack has them.
+    pub rectification: Option<crate::rectify::RectificationRules>,
 }
 
 /// A broken invariant of a pack. Packs are built by a loader, which reports these with the file's key.
@@ -820,6 +822,7 @@ mod tests {
             rules: Vec::new(),
             dashboard: DashboardRules { min_cell: 5 },
             sources: Vec::new(),
+            rectification: None,
         }
     }
 

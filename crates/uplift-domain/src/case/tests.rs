@@ -98,6 +98,7 @@ pub(crate) fn pack() -> PolicyPack {
         rules: vec![],
         dashboard: DashboardRules { min_cell: 5 },
         sources: vec![],
+        rectification: None,
     }
 }
 
