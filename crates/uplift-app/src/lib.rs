@@ -19,6 +19,7 @@ pub mod imports;
 pub mod policy;
 pub mod quality;
 pub mod quality_survey;
+pub mod rectify;
 pub mod regions;
 pub mod store;
 pub mod synth;

@@ -23,6 +23,7 @@ mod dashboard;
 mod feeds;
 mod imports;
 mod migrate;
+mod rectify;
 mod registry;
 
 pub use backup::TableDigest;

@@ -6,11 +6,13 @@
 
 mod access;
 mod backup;
+mod bulletin;
 mod cases;
 mod changes;
 mod dashboard;
 mod dashboard_cache;
 mod feeds;
 mod imports;
+mod rectify;
 mod registry;
 mod support;
