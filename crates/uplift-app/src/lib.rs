@@ -21,6 +21,7 @@ pub mod imports;
 pub mod policy;
 pub mod quality;
 pub mod quality_survey;
+pub mod rectify;
 pub mod regions;
 pub mod sampling;
 pub mod store;

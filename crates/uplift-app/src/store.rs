@@ -189,6 +189,7 @@ pub trait Store:
     + crate::attachments::AttachmentStore
     + crate::villages::VillageStore
     + crate::campaigns::CampaignStore
+    + crate::rectify::store::RectifyStore
 {
     /// Which backend this is, for logs and `uplift` output (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;

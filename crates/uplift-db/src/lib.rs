@@ -25,6 +25,7 @@ mod dashboard;
 mod feeds;
 mod imports;
 mod migrate;
+mod rectify;
 mod registry;
 mod villages;
 

@@ -67,6 +67,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_villages_campaigns.sql"),
         postgres: include_str!("../migrations/postgres/0013_villages_campaigns.sql"),
     },
+    Migration {
+        version: 14,
+        name: "rectification",
+        sqlite: include_str!("../migrations/sqlite/0014_rectification.sql"),
+        postgres: include_str!("../migrations/postgres/0014_rectification.sql"),
+    },
 ];
 
 /// The names of the migrations this build knows, in order (`0001_registry`, …).

@@ -85,6 +85,17 @@ pub enum Action {
     ManageCampaign,
     /// Draw the assessors' sample of villages and households and export its visit forms.
     DrawSample,
+    // Rectification ledger and five-level responsibility (roles in `crate::rectify::role_may`).
+    /// Read the rectification ledger, the responsibility tree, its tasks and bulletins.
+    ReadRectification,
+    /// Record and import problems, assign them.
+    ManageRectification,
+    /// Report progress with evidence, submit for sign-off, complete an assigned task.
+    ReportRectification,
+    /// Sign off (销号), reject a sign-off, reopen: the level above the responsible region.
+    SignOffRectification,
+    /// Name secretaries and work units, assign tasks down the tree.
+    ManageResponsibility,
 }
 
 /// A personal field that domain.md §5.2 forbids publishing.
@@ -162,6 +173,9 @@ impl Role {
     /// Whether this role may take `action` (inside its scope; the scope is checked apart).
     pub fn may(self, action: Action) -> bool {
         use Action::*;
+        if let Some(allowed) = crate::rectify::role_may(self, action) {
+            return allowed;
+        }
         match self {
             Role::VillageCadre => matches!(
                 action,

@@ -12,6 +12,7 @@ pub mod case;
 pub mod household;
 pub mod income;
 pub mod policy;
+pub mod rectify;
 pub mod region;
 pub mod resident_id;
 pub mod version;

@@ -396,6 +396,8 @@ pub struct PolicyPack {
     pub sampling: Option<crate::campaign::SamplingRules>,
     /// Where the values come from, one citation per entry.
     pub sources: Vec<String>,
+    /// The rectification ledger's codebooks and limits (`[rectification]`), where the pack has them.
+    pub rectification: Option<crate::rectify::RectificationRules>,
 }
 
 /// A broken invariant of a pack. Packs are built by a loader, which reports these with the file's key.
@@ -829,6 +831,7 @@ mod tests {
             must_visit: Vec::new(),
             sampling: None,
             sources: Vec::new(),
+            rectification: None,
         }
     }
 

@@ -50,6 +50,19 @@ use crate::api;
         api::warnings::run_screening_api,
         api::warnings::list_feeds,
         api::warnings::upload_feed,
+        api::rectify::list_problems,
+        api::rectify::record_problem,
+        api::rectify::find_problem,
+        api::rectify::act_on_problem,
+        api::rectify::report_progress,
+        api::rectify::evidence,
+        api::rectify::import_problems,
+        api::rectify::get_bulletin,
+        api::rectify::list_tasks,
+        api::rectify::assign_task,
+        api::rectify::complete_task,
+        api::rectify::get_responsibility,
+        api::rectify::set_responsibility,
     ),
     tags(
         (name = "households", description = "The registry of households, members and incomes"),
@@ -62,6 +75,7 @@ use crate::api;
         (name = "cases", description = "Identification and elimination cases, measures, visits and the household timeline"),
         (name = "warnings", description = "Early warnings from department feeds (部门筛查预警) and screening runs"),
         (name = "feeds", description = "Department feed uploads (部门数据) with matched and unmatched rows"),
+        (name = "rectification", description = "The rectification ledger (问题整改台账), five-level responsibility (五级书记): tasks, secretaries, and the monthly bulletin (通报)"),
     )
 )]
 struct ApiDoc;

@@ -7,12 +7,14 @@
 mod access;
 mod attachments;
 mod backup;
+mod bulletin;
 mod cases;
 mod changes;
 mod dashboard;
 mod dashboard_cache;
 mod feeds;
 mod imports;
+mod rectify;
 mod registry;
 mod support;
 mod villages;

@@ -101,6 +101,7 @@ pub(crate) fn pack() -> PolicyPack {
         must_visit: Vec::new(),
         sampling: None,
         sources: vec![],
+        rectification: None,
     }
 }
 
