@@ -79,6 +79,14 @@ pub enum Action {
     RecordAssistance,
     /// Propose a household for risk elimination.
     ProposeElimination,
+    /// Propose a project to the project library (村申报; townships for cross-village projects).
+    ProposeProject,
+    /// Township review of a village's project (乡审核).
+    ReviewProject,
+    /// County decision on a project (县审定).
+    DecideProject,
+    /// Fund plans, allocations, payments, acceptance, assets and their income (county).
+    ManageFunds,
 }
 
 /// A personal field that domain.md §5.2 forbids publishing.
@@ -168,6 +176,7 @@ impl Role {
                     | AppraiseCase
                     | RecordAssistance
                     | ProposeElimination
+                    | ProposeProject
             ),
             Role::Helper => matches!(action, ReadRegistry | ReadHistory | RecordAssistance),
             Role::TownshipReviewer => matches!(
@@ -181,6 +190,8 @@ impl Role {
                     | ReviewCase
                     | AnnounceCase
                     | RecordAssistance
+                    | ProposeProject
+                    | ReviewProject
             ),
             Role::CountyOfficer => matches!(
                 action,
@@ -196,6 +207,9 @@ impl Role {
                     | AnnounceCase
                     | RecordAssistance
                     | ProposeElimination
+                    | ProposeProject
+                    | DecideProject
+                    | ManageFunds
             ),
             Role::CountyAdmin => true,
             Role::CityViewer | Role::ProvinceViewer => matches!(action, ReadRegistry),

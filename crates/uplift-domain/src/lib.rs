@@ -10,6 +10,7 @@ pub mod case;
 pub mod household;
 pub mod income;
 pub mod policy;
+pub mod project;
 pub mod region;
 pub mod resident_id;
 pub mod version;
