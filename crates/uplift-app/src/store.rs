@@ -186,6 +186,7 @@ pub trait Store:
     + crate::cases::CaseStore
     + crate::dashboard::DashboardStore
     + crate::feeds::store::FeedStore
+    + crate::projects::ProjectStore
 {
     /// Which backend this is, for logs and `uplift` output (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;

@@ -23,6 +23,7 @@ mod dashboard;
 mod feeds;
 mod imports;
 mod migrate;
+mod projects;
 mod registry;
 
 pub use backup::TableDigest;

@@ -55,6 +55,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_registry_epoch.sql"),
         postgres: include_str!("../migrations/postgres/0010_registry_epoch.sql"),
     },
+    Migration {
+        version: 12,
+        name: "projects",
+        sqlite: include_str!("../migrations/sqlite/0012_projects.sql"),
+        postgres: include_str!("../migrations/postgres/0012_projects.sql"),
+    },
 ];
 
 /// The names of the migrations this build knows, in order (`0001_registry`, …).

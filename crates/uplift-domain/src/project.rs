@@ -650,6 +650,34 @@ impl ShareCheck {
     }
 }
 
+/// An annual fund plan (年度资金计划) of one level for one county: the budget indicator
+/// document (指标文号) and the amount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FundPlan {
+    pub county: RegionCode,
+    pub year: i32,
+    pub level: FundLevel,
+    pub name: String,
+    pub document: String,
+    pub amount: Money,
+}
+
+/// Checks a plan's own fields.
+pub fn check_plan(p: &FundPlan) -> Result<(), ProjectError> {
+    if p.county.level() != RegionLevel::County {
+        return Err(ProjectError::Invalid(format!(
+            "a fund plan belongs to a county, found {}",
+            p.county
+        )));
+    }
+    if p.name.trim().is_empty() || p.amount.fen() <= 0 || !(2000..=2100).contains(&p.year) {
+        return Err(ProjectError::Invalid(
+            "a fund plan needs a name, a year and a positive amount".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// A project asset as registered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Asset {

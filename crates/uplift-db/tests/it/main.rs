@@ -12,5 +12,6 @@ mod dashboard;
 mod dashboard_cache;
 mod feeds;
 mod imports;
+mod projects;
 mod registry;
 mod support;
