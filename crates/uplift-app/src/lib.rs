@@ -19,6 +19,7 @@ pub mod households;
 pub mod import;
 pub mod imports;
 pub mod policy;
+pub mod projects;
 pub mod quality;
 pub mod quality_survey;
 pub mod rectify;

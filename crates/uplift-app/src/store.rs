@@ -190,6 +190,7 @@ pub trait Store:
     + crate::villages::VillageStore
     + crate::campaigns::CampaignStore
     + crate::rectify::store::RectifyStore
+    + crate::projects::ProjectStore
 {
     /// Which backend this is, for logs and `uplift` output (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;

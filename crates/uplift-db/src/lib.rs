@@ -26,6 +26,7 @@ mod feeds;
 mod imports;
 mod migrate;
 mod rectify;
+mod projects;
 mod registry;
 mod villages;
 

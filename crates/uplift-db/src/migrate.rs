@@ -73,6 +73,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_rectification.sql"),
         postgres: include_str!("../migrations/postgres/0014_rectification.sql"),
     },
+    Migration {
+        version: 12,
+        name: "projects",
+        sqlite: include_str!("../migrations/sqlite/0012_projects.sql"),
+        postgres: include_str!("../migrations/postgres/0012_projects.sql"),
+    },
 ];
 
 /// The names of the migrations this build knows, in order (`0001_registry`, …).

@@ -96,6 +96,14 @@ pub enum Action {
     SignOffRectification,
     /// Name secretaries and work units, assign tasks down the tree.
     ManageResponsibility,
+    /// Propose a project to the project library (村申报; townships for cross-village projects).
+    ProposeProject,
+    /// Township review of a village's project (乡审核).
+    ReviewProject,
+    /// County decision on a project (县审定).
+    DecideProject,
+    /// Fund plans, allocations, payments, acceptance, assets and their income (county).
+    ManageFunds,
 }
 
 /// A personal field that domain.md §5.2 forbids publishing.
@@ -189,6 +197,7 @@ impl Role {
                     | RecordAssistance
                     | ProposeElimination
                     | EditVillageProfile
+                    | ProposeProject
             ),
             Role::Helper => matches!(action, ReadRegistry | ReadHistory | RecordAssistance),
             Role::TownshipReviewer => matches!(
@@ -203,6 +212,8 @@ impl Role {
                     | AnnounceCase
                     | RecordAssistance
                     | EditVillageProfile
+                    | ProposeProject
+                    | ReviewProject
             ),
             Role::CountyOfficer => matches!(
                 action,
@@ -221,6 +232,9 @@ impl Role {
                     | EditVillageProfile
                     | ManageCampaign
                     | DrawSample
+                    | ProposeProject
+                    | DecideProject
+                    | ManageFunds
             ),
             Role::CountyAdmin => true,
             Role::CityViewer | Role::ProvinceViewer => matches!(action, ReadRegistry),

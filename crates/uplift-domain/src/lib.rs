@@ -13,6 +13,7 @@ pub mod household;
 pub mod income;
 pub mod policy;
 pub mod rectify;
+pub mod project;
 pub mod region;
 pub mod resident_id;
 pub mod version;

@@ -15,6 +15,7 @@ mod dashboard_cache;
 mod feeds;
 mod imports;
 mod rectify;
+mod projects;
 mod registry;
 mod support;
 mod villages;
