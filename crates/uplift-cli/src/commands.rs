@@ -3,6 +3,7 @@
 mod bench;
 mod bench_import;
 pub mod bench_screen;
+pub mod encrypt;
 pub mod feeds;
 mod household;
 mod imports;
@@ -22,6 +23,7 @@ use crate::startup::{self, open_db};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let actor = startup::actor(cli.actor.as_deref());
+    startup::set_key_file(cli.key_file.clone());
     match cli.command {
         Command::Demo {
             listen,
@@ -71,7 +73,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Feeds(cmd) => feeds::run_feeds(cmd, &actor).await,
         Command::Screen(args) => feeds::run_screen(args).await,
         Command::Backup { out, database } => {
-            let db = open_db(&database.database).await?;
+            // Copies rows as stored (ciphertext stays ciphertext): needs no data key.
+            let db = startup::open_db_sealed(&database.database).await?;
             let file = std::fs::File::create(&out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
             let mut writer = std::io::BufWriter::new(file);
@@ -82,7 +85,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Restore { input, database } => {
-            let db = open_db(&database.database).await?;
+            let db = startup::open_db_sealed(&database.database).await?;
             let file = std::fs::File::open(&input)
                 .with_context(|| format!("cannot open {}", input.display()))?;
             let digests = db
@@ -113,6 +116,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => imports::export(args, &actor).await,
         Command::Bench(cmd) => bench::run(cmd, &actor).await,
         Command::Household(cmd) => household::run(cmd, &actor).await,
+        Command::Encrypt(args) => encrypt::run(args, &actor).await,
         Command::Check { database } => {
             let db = open_db(&database.database).await?;
             let store = db.store();

@@ -55,6 +55,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_registry_epoch.sql"),
         postgres: include_str!("../migrations/postgres/0010_registry_epoch.sql"),
     },
+    Migration {
+        version: 16,
+        name: "field_encryption",
+        sqlite: include_str!("../migrations/sqlite/0016_field_encryption.sql"),
+        postgres: include_str!("../migrations/postgres/0016_field_encryption.sql"),
+    },
 ];
 
 /// The names of the migrations this build knows, in order (`0001_registry`, …).

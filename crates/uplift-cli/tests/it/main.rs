@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_screen;
+mod encrypt;
 mod household;
 mod imports;
 
@@ -24,6 +25,8 @@ fn uplift(args: &[&str]) -> Run {
         .env_remove("UPLIFT_DATABASE_URL")
         .env_remove("UPLIFT_POLICY_DIR")
         .env_remove("UPLIFT_PASSWORD")
+        .env_remove("UPLIFT_DATA_KEY")
+        .env_remove("UPLIFT_DATA_KEY_FILE")
         .env("RUST_LOG", "warn")
         .output()
         .expect("the uplift binary runs");

@@ -10,6 +10,7 @@ mod cases;
 mod changes;
 mod dashboard;
 mod dashboard_cache;
+mod encryption;
 mod feeds;
 mod imports;
 mod registry;
