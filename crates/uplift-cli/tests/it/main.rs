@@ -5,6 +5,7 @@ mod bench_screen;
 mod encrypt;
 mod household;
 mod imports;
+mod logs;
 
 use std::path::Path;
 use std::process::{Command, Output};
