@@ -7,6 +7,7 @@ mod cases;
 mod changes;
 mod dashboard;
 mod docs;
+mod mass_assignment;
 mod polish;
 mod quality;
 mod support;
