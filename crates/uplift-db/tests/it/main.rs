@@ -8,6 +8,7 @@ mod access;
 mod backup;
 mod cases;
 mod changes;
+mod concurrency;
 mod dashboard;
 mod dashboard_cache;
 mod encryption;

@@ -5,6 +5,7 @@ mod api;
 mod authz;
 mod cases;
 mod changes;
+mod concurrency;
 mod dashboard;
 mod docs;
 mod mass_assignment;
