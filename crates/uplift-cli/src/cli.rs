@@ -18,6 +18,11 @@ pub struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// The data key that opens ID numbers and phones encrypted at rest (64 hex digits or base64
+    /// of 32 bytes in a file); without it, `UPLIFT_DATA_KEY`.
+    #[arg(long, global = true, value_name = "FILE", env = "UPLIFT_DATA_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -124,6 +129,8 @@ pub enum Command {
     /// Benchmarks (build with --release).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Encrypt ID numbers and phones at rest (SM4-GCM or AES-256-GCM) with the data key.
+    Encrypt(crate::commands::encrypt::EncryptArgs),
     /// Check the database: integrity and counts.
     Check {
         #[command(flatten)]

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_import;
 pub mod bench_screen;
+pub mod encrypt;
 pub mod feeds;
 mod household;
 mod imports;
@@ -23,6 +24,7 @@ use crate::startup::{self, open_db};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let actor = startup::actor(cli.actor.as_deref());
+    startup::set_key_file(cli.key_file.clone());
     match cli.command {
         Command::Demo {
             listen,
@@ -75,7 +77,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Campaign(cmd) => villages::run_campaign(cmd, &actor).await,
         Command::Sample(cmd) => villages::run_sample(cmd, &actor).await,
         Command::Backup { out, database } => {
-            let db = open_db(&database.database).await?;
+            // Copies rows as stored (ciphertext stays ciphertext): needs no data key.
+            let db = startup::open_db_sealed(&database.database).await?;
             let file = std::fs::File::create(&out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
             let mut writer = std::io::BufWriter::new(file);
@@ -86,7 +89,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Restore { input, database } => {
-            let db = open_db(&database.database).await?;
+            let db = startup::open_db_sealed(&database.database).await?;
             let file = std::fs::File::open(&input)
                 .with_context(|| format!("cannot open {}", input.display()))?;
             let digests = db
@@ -117,6 +120,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => imports::export(args, &actor).await,
         Command::Bench(cmd) => bench::run(cmd, &actor).await,
         Command::Household(cmd) => household::run(cmd, &actor).await,
+        Command::Encrypt(args) => encrypt::run(args, &actor).await,
         Command::Check { database } => {
             let db = open_db(&database.database).await?;
             let store = db.store();

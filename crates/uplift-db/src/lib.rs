@@ -20,9 +20,11 @@ mod backup;
 mod campaigns;
 mod cases;
 mod changes;
+mod cipher;
 mod codec;
 mod dashboard;
 mod feeds;
+mod field_encryption;
 mod imports;
 mod migrate;
 mod rectify;
@@ -31,6 +33,8 @@ mod registry;
 mod villages;
 
 pub use backup::TableDigest;
+pub use cipher::{Algorithm, DataKey, FieldCipher, StoredPersonFields};
+pub use field_encryption::{EncryptReport, EncryptionState};
 pub use migrate::{MigrationReport, known as known_migrations};
 
 /// Which database is behind a [`Db`].
@@ -60,7 +64,7 @@ impl Backend {
 
     /// The statement that opens a write transaction. SQLite takes the write lock at once, so two
     /// writers queue on the busy timeout instead of failing to upgrade a read lock.
-    fn begin_write(self) -> &'static str {
+    pub(crate) fn begin_write(self) -> &'static str {
         match self {
             Backend::Sqlite => "BEGIN IMMEDIATE",
             Backend::Postgres => "BEGIN",
@@ -75,6 +79,8 @@ pub struct Db {
     pub(crate) backend: Backend,
     /// Dashboard tallies already computed, valid while the registry epoch stands.
     pub(crate) tallies: Arc<dashboard::TallyCache>,
+    /// How ID numbers and phones are stored (plain until [`Db::unlock`] finds a marker).
+    pub(crate) cipher: Arc<cipher::FieldCipher>,
 }
 
 impl Db {
@@ -118,6 +124,7 @@ impl Db {
             pool,
             backend,
             tallies: Arc::default(),
+            cipher: Arc::new(cipher::FieldCipher::plain()),
         })
     }
 

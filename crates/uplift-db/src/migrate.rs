@@ -79,6 +79,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_projects.sql"),
         postgres: include_str!("../migrations/postgres/0012_projects.sql"),
     },
+    Migration {
+        version: 16,
+        name: "field_encryption",
+        sqlite: include_str!("../migrations/sqlite/0016_field_encryption.sql"),
+        postgres: include_str!("../migrations/postgres/0016_field_encryption.sql"),
+    },
 ];
 
 /// The names of the migrations this build knows, in order (`0001_registry`, …).
