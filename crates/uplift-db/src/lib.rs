@@ -24,9 +24,11 @@ mod feeds;
 mod imports;
 mod migrate;
 mod registry;
+mod tally;
 
 pub use backup::TableDigest;
 pub use migrate::{MigrationReport, known as known_migrations};
+pub use tally::SettleReport;
 
 /// Which database is behind a [`Db`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,8 +70,6 @@ impl Backend {
 pub struct Db {
     pub(crate) pool: AnyPool,
     pub(crate) backend: Backend,
-    /// Dashboard tallies already computed, valid while the registry epoch stands.
-    pub(crate) tallies: Arc<dashboard::TallyCache>,
 }
 
 impl Db {
@@ -109,11 +109,7 @@ impl Db {
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open the {} database", backend.name()))?;
-        Ok(Db {
-            pool,
-            backend,
-            tallies: Arc::default(),
-        })
+        Ok(Db { pool, backend })
     }
 
     pub fn backend(&self) -> Backend {

@@ -55,6 +55,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_registry_epoch.sql"),
         postgres: include_str!("../migrations/postgres/0010_registry_epoch.sql"),
     },
+    Migration {
+        version: 15,
+        name: "village_tallies",
+        sqlite: include_str!("../migrations/sqlite/0015_village_tallies.sql"),
+        postgres: include_str!("../migrations/postgres/0015_village_tallies.sql"),
+    },
 ];
 
 /// The names of the migrations this build knows, in order (`0001_registry`, …).

@@ -10,6 +10,7 @@ mod cases;
 mod changes;
 mod dashboard;
 mod dashboard_cache;
+mod dashboard_tallies;
 mod feeds;
 mod imports;
 mod registry;
