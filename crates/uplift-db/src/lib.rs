@@ -31,11 +31,13 @@ mod rectify;
 mod projects;
 mod registry;
 mod villages;
+mod tally;
 
 pub use backup::TableDigest;
 pub use cipher::{Algorithm, DataKey, FieldCipher, StoredPersonFields};
 pub use field_encryption::{EncryptReport, EncryptionState};
 pub use migrate::{MigrationReport, known as known_migrations};
+pub use tally::SettleReport;
 
 /// Which database is behind a [`Db`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +128,7 @@ impl Db {
             tallies: Arc::default(),
             cipher: Arc::new(cipher::FieldCipher::plain()),
         })
+        Ok(Db { pool, backend })
     }
 
     pub fn backend(&self) -> Backend {

@@ -85,6 +85,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_field_encryption.sql"),
         postgres: include_str!("../migrations/postgres/0016_field_encryption.sql"),
     },
+    Migration {
+        version: 15,
+        name: "village_tallies",
+        sqlite: include_str!("../migrations/sqlite/0015_village_tallies.sql"),
+        postgres: include_str!("../migrations/postgres/0015_village_tallies.sql"),
+    },
 ];
 
 /// The names of the migrations this build knows, in order (`0001_registry`, …).

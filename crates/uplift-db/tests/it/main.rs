@@ -14,6 +14,7 @@ mod concurrency;
 mod dashboard;
 mod dashboard_cache;
 mod encryption;
+mod dashboard_tallies;
 mod feeds;
 mod imports;
 mod rectify;
