@@ -131,7 +131,6 @@ impl Db {
             crate::Backend::Postgres => "VACUUM FULL person_versions",
         };
         self.execute_admin(purge).await?;
-        self.tallies.clear();
         crate::access::record_audit(
             &self,
             &AuditEvent {

@@ -27,11 +27,11 @@ mod feeds;
 mod field_encryption;
 mod imports;
 mod migrate;
-mod rectify;
 mod projects;
+mod rectify;
 mod registry;
-mod villages;
 mod tally;
+mod villages;
 
 pub use backup::TableDigest;
 pub use cipher::{Algorithm, DataKey, FieldCipher, StoredPersonFields};
@@ -79,8 +79,6 @@ impl Backend {
 pub struct Db {
     pub(crate) pool: AnyPool,
     pub(crate) backend: Backend,
-    /// Dashboard tallies already computed, valid while the registry epoch stands.
-    pub(crate) tallies: Arc<dashboard::TallyCache>,
     /// How ID numbers and phones are stored (plain until [`Db::unlock`] finds a marker).
     pub(crate) cipher: Arc<cipher::FieldCipher>,
 }
@@ -125,10 +123,8 @@ impl Db {
         Ok(Db {
             pool,
             backend,
-            tallies: Arc::default(),
             cipher: Arc::new(cipher::FieldCipher::plain()),
         })
-        Ok(Db { pool, backend })
     }
 
     pub fn backend(&self) -> Backend {

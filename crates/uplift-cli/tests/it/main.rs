@@ -5,8 +5,8 @@ mod bench_screen;
 mod encrypt;
 mod household;
 mod imports;
-mod villages;
 mod logs;
+mod villages;
 
 use std::path::Path;
 use std::process::{Command, Output};
