@@ -187,6 +187,7 @@ pub trait Store:
     + crate::dashboard::DashboardStore
     + crate::feeds::store::FeedStore
     + crate::attachments::AttachmentStore
+    + crate::documents::DocumentStore
 {
     /// Which backend this is, for logs and `uplift` output (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;

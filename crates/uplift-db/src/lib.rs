@@ -21,6 +21,7 @@ mod cases;
 mod changes;
 mod codec;
 mod dashboard;
+mod documents;
 mod feeds;
 mod imports;
 mod migrate;

@@ -11,6 +11,7 @@ mod cases;
 mod changes;
 mod dashboard;
 mod dashboard_cache;
+mod documents;
 mod feeds;
 mod imports;
 mod registry;
