@@ -7,6 +7,7 @@ mod cases;
 mod changes;
 mod dashboard;
 mod docs;
+mod photos;
 mod polish;
 mod quality;
 mod support;
