@@ -90,6 +90,16 @@ async fn household_in_scope(
     Ok(households::get(app, household, &by.scope(), ReadAt::current(today)).await?)
 }
 
+/// The household as the principal may see it now (role and scope checked); not found outside.
+pub async fn household_detail(
+    app: &App,
+    by: &Principal,
+    household: HouseholdId,
+) -> CaseResult<HouseholdDetail> {
+    by.require(Action::ReadRegistry)?;
+    household_in_scope(app, by, household).await
+}
+
 fn stamp(
     app: &App,
     by: &Principal,

@@ -14,6 +14,7 @@ pub mod cases;
 pub mod change_input;
 pub mod changes;
 pub mod dashboard;
+pub mod documents;
 pub mod feeds;
 pub mod households;
 pub mod import;

@@ -191,6 +191,7 @@ pub trait Store:
     + crate::campaigns::CampaignStore
     + crate::rectify::store::RectifyStore
     + crate::projects::ProjectStore
+    + crate::documents::DocumentStore
 {
     /// Which backend this is, for logs and `uplift` output (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;

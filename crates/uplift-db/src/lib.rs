@@ -23,6 +23,7 @@ mod changes;
 mod cipher;
 mod codec;
 mod dashboard;
+mod documents;
 mod feeds;
 mod field_encryption;
 mod imports;

@@ -11,6 +11,7 @@ pub(crate) mod audit;
 pub(crate) mod cases;
 pub(crate) mod changes;
 pub(crate) mod dashboard;
+pub(crate) mod documents;
 pub(crate) mod health;
 pub(crate) mod households;
 pub(crate) mod imports;
@@ -98,6 +99,22 @@ pub(crate) fn router() -> Router<AppState> {
             get(cases::list_visits).post(cases::record_visit),
         )
         .route("/households/{id}/timeline", get(cases::timeline))
+        .route("/cases/{id}/notice.pdf", get(documents::notice_pdf))
+        .route(
+            "/cases/{id}/announcement.pdf",
+            get(documents::announcement_pdf),
+        )
+        .route(
+            "/households/{id}/assistance-card.pdf",
+            get(documents::assistance_card_pdf),
+        )
+        .route(
+            "/households/{id}/visit-uploads",
+            post(documents::upload_visit).layer(axum::extract::DefaultBodyLimit::max(
+                documents::MAX_VISIT_UPLOAD,
+            )),
+        )
+        .route("/households/{id}/photos/{photo}", get(documents::photo))
         .route("/warnings", get(warnings::list_warnings))
         .route("/warnings/{id}", get(warnings::find_warning))
         .route("/screening-runs", post(warnings::run_screening_api))

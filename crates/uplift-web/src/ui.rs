@@ -23,6 +23,7 @@ mod cases;
 mod changes;
 mod charts;
 mod dashboard;
+mod documents;
 mod household;
 mod households;
 mod imports;
@@ -114,6 +115,11 @@ pub(crate) const PAGE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/households/{id}/visits"),
     ("POST", "/households/{id}/elimination"),
     ("GET", "/visits"),
+    ("GET", "/cases/{id}/notice.pdf"),
+    ("GET", "/cases/{id}/announcement.pdf"),
+    ("GET", "/households/{id}/assistance-card.pdf"),
+    ("POST", "/households/{id}/visit-uploads"),
+    ("GET", "/households/{id}/photos/{photo}"),
     ("POST", "/households/{id}/changes"),
     ("GET", "/imports"),
     ("POST", "/imports"),
@@ -175,6 +181,16 @@ pub(crate) fn router() -> Router<AppState> {
             axum::routing::post(cases::propose),
         )
         .route("/visits", get(cases::schedule))
+        .route("/cases/{id}/notice.pdf", get(documents::notice))
+        .route("/cases/{id}/announcement.pdf", get(documents::announcement))
+        .route("/households/{id}/assistance-card.pdf", get(documents::card))
+        .route(
+            "/households/{id}/visit-uploads",
+            axum::routing::post(documents::upload_visit).layer(
+                axum::extract::DefaultBodyLimit::max(crate::api::documents::MAX_VISIT_UPLOAD),
+            ),
+        )
+        .route("/households/{id}/photos/{photo}", get(documents::photo))
         .route(
             "/households/{id}/changes",
             axum::routing::post(changes::post),

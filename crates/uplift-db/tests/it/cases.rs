@@ -448,6 +448,7 @@ mod journey {
     use uplift_app::App;
     use uplift_app::access::Principal;
     use uplift_app::cases::{self, CaseFailure, CaseId, Clue};
+    use uplift_app::documents::{self, CaseDocument};
     use uplift_app::store::{Clock, StoreError};
     use uplift_db::Db;
     use uplift_domain::access::Role;
@@ -537,6 +538,32 @@ mod journey {
                 wrong_region.name
             );
         }
+    }
+
+    async fn head_name(app: &App, h: uplift_app::store::HouseholdId) -> String {
+        let detail = cases::household_detail(app, &Principal::machine("t"), h)
+            .await
+            .unwrap();
+        detail
+            .members
+            .iter()
+            .find(|m| m.person.value.relation == uplift_domain::household::Relation::Head)
+            .unwrap()
+            .person
+            .value
+            .name
+            .clone()
+    }
+
+    async fn household_id_numbers(app: &App, h: uplift_app::store::HouseholdId) -> Vec<String> {
+        let detail = cases::household_detail(app, &Principal::machine("t"), h)
+            .await
+            .unwrap();
+        detail
+            .members
+            .iter()
+            .map(|m| m.person.value.id_number.as_str().to_owned())
+            .collect()
     }
 
     fn appraise(on: &str) -> Command {
@@ -648,7 +675,47 @@ mod journey {
             start: d("2026-03-05"),
         };
         j.refused(&officer, &cadre_b, id, post.clone()).await;
+        assert!(matches!(
+            documents::case_document(&j.app, &cadre, id, CaseDocument::Notice, None).await,
+            Err(CaseFailure::Invalid(_))
+        ));
         assert_eq!(j.step(&cadre, id, post).await, Stage::Notice);
+        // The public notice as printed: the head's name and village, no ID number of anyone.
+        let head = head_name(&j.app, h).await;
+        let notice = documents::case_document(
+            &j.app,
+            &cadre,
+            id,
+            CaseDocument::Notice,
+            Some("0735-8221234"),
+        )
+        .await
+        .unwrap();
+        let text = crate::support::pdf_text(&uplift_pdf::render(&notice).unwrap());
+        let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        for needle in [
+            head.as_str(),
+            "识别公示",
+            "2026-03-05至2026-03-11",
+            "0735-8221234",
+        ] {
+            assert!(
+                flat.contains(needle),
+                "{needle} missing from the notice: {text}"
+            );
+        }
+        assert_eq!(
+            crate::support::id_numbers_in(&text),
+            Vec::<String>::new(),
+            "{text}"
+        );
+        for member in household_id_numbers(&j.app, h).await {
+            assert!(!flat.contains(&member), "an ID number is on the notice");
+        }
+        assert!(matches!(
+            documents::case_document(&j.app, &cadre_b, id, CaseDocument::Notice, None).await,
+            Err(CaseFailure::Store(StoreError::NotFound(_)))
+        ));
         // Rucheng's notice is 5 working days: 5, 6, 9, 10, 11 March.
         j.today("2026-03-11");
         let early = cases::act(&j.app, &cadre, id, 5, Command::CloseNotice, "test").await;
@@ -683,6 +750,21 @@ mod journey {
         };
         j.refused(&cadre, &town_b, id, announce.clone()).await;
         assert_eq!(j.step(&town, id, announce).await, Stage::Announced);
+        let announcement =
+            documents::case_document(&j.app, &town, id, CaseDocument::Announcement, None)
+                .await
+                .unwrap();
+        let text = crate::support::pdf_text(&uplift_pdf::render(&announcement).unwrap());
+        let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(
+            flat.contains("认定结果公告") && flat.contains(&head),
+            "{text}"
+        );
+        assert!(
+            flat.contains("人民政府"),
+            "issued in the township's name: {text}"
+        );
+        assert!(crate::support::id_numbers_in(&text).is_empty(), "{text}");
         j.today("2026-03-16");
         let enter = Command::EnterNational(NationalEntry {
             entered_by: "乡镇录入员 刘".into(),
@@ -716,6 +798,28 @@ mod journey {
         cases::record_measure(&j.app, &cadre, h, None, measure, "test")
             .await
             .unwrap();
+        let card = documents::assistance_card(&j.app, &cadre, h, Some("0735-8221234"))
+            .await
+            .unwrap();
+        let text = crate::support::pdf_text(&uplift_pdf::render(&card).unwrap());
+        let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        for needle in [
+            "明白卡",
+            head.as_str(),
+            "养殖湘西黄牛",
+            "帮扶联系人",
+            "0735-8221234",
+        ] {
+            assert!(
+                flat.contains(needle),
+                "{needle} missing from the card: {text}"
+            );
+        }
+        assert!(crate::support::id_numbers_in(&text).is_empty(), "{text}");
+        assert!(matches!(
+            documents::assistance_card(&j.app, &cadre_b, h, None).await,
+            Err(CaseFailure::Store(StoreError::NotFound(_)))
+        ));
         assert!(
             cases::measure_check(&j.app, &cadre, h)
                 .await

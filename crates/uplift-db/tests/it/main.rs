@@ -15,6 +15,7 @@ mod dashboard;
 mod dashboard_cache;
 mod dashboard_tallies;
 mod encryption;
+mod documents;
 mod feeds;
 mod imports;
 mod projects;

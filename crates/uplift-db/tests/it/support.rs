@@ -242,3 +242,43 @@ pub fn app(db: &Db) -> uplift_app::App {
         uplift_app::policy::shipped().unwrap(),
     )
 }
+
+/// The text of a PDF, read by `pdftotext` (poppler-utils).
+pub fn pdf_text(pdf: &[u8]) -> String {
+    use std::io::Write;
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(file.path())
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Every run of 17 digits and a digit or X (an 18-character resident ID number) in `text`,
+/// ignoring the spaces and line breaks a PDF's text may put between characters.
+pub fn id_numbers_in(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut found = Vec::new();
+    for start in 0..chars.len() {
+        if start > 0 && chars[start - 1].is_ascii_digit() {
+            continue;
+        }
+        let digits = chars[start..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        let tail = chars.get(start + 17).copied();
+        if digits == 18 || (digits == 17 && matches!(tail, Some('X' | 'x'))) {
+            found.push(chars[start..start + 18].iter().collect());
+        }
+    }
+    found
+}

@@ -946,6 +946,8 @@ pub(crate) struct VisitView {
     pub(crate) findings: String,
     pub(crate) problems: String,
     pub(crate) follow_ups: String,
+    /// The visit's photos, served by `GET /api/v1/households/{id}/photos/{photo}`.
+    pub(crate) photos: Vec<crate::api::documents::PhotoView>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -972,31 +974,9 @@ pub(crate) async fn list_visits(
     HouseholdPath(household): HouseholdPath,
 ) -> Result<Json<VisitListView>, ApiError> {
     caller.require(Action::ReadRegistry)?;
-    let visits = cases::visits(&state.app, &caller.principal, household)
-        .await
-        .map_err(failure)?;
-    Ok(Json(VisitListView {
-        items: visits
-            .iter()
-            .map(|(id, v)| {
-                let v = &v.value;
-                VisitView {
-                    id: id.0,
-                    date: v.date.to_string(),
-                    visitor: v.visitor.clone(),
-                    income_above_line: v.income_above_line,
-                    health_ok: v.health_ok,
-                    schooling_ok: v.schooling_ok,
-                    work_ok: v.work_ok,
-                    housing_ok: v.housing_ok,
-                    water_ok: v.water_ok,
-                    findings: v.findings.clone(),
-                    problems: v.problems.clone(),
-                    follow_ups: v.follow_ups.clone(),
-                }
-            })
-            .collect(),
-    }))
+    let items =
+        crate::api::documents::visit_views(&state.app, &caller.principal, household).await?;
+    Ok(Json(VisitListView { items }))
 }
 
 /// Records a visit (a helper: to their own households only).

@@ -31,7 +31,7 @@ fn form<T>(f: FormResult<T>) -> Result<T, ApiError> {
         .map_err(|e| ApiError::Invalid(format!("the form cannot be read: {}", e.body_text())))
 }
 
-fn done(res: Result<Response, ApiError>, state: &AppState, ui: &UiLang) -> Response {
+pub(super) fn done(res: Result<Response, ApiError>, state: &AppState, ui: &UiLang) -> Response {
     match res {
         Ok(r) => r,
         Err(e) => error_page(state, ui, e),
@@ -457,7 +457,7 @@ struct CaseLink {
     open: bool,
 }
 
-async fn assistance_page(
+pub(super) async fn assistance_page(
     state: &AppState,
     ui: &UiLang,
     caller: &Caller,
@@ -474,7 +474,7 @@ async fn assistance_page(
         .await
         .map_err(failure)?;
     let measures = measures_view(state, caller, id).await?;
-    let visits = cases::visits(&state.app, p, id).await.map_err(failure)?;
+    let visits = crate::api::documents::visit_views(&state.app, p, id).await?;
     let conditions = cases::eligibility(&state.app, p, id)
         .await
         .map_err(failure)?;
@@ -498,26 +498,7 @@ async fn assistance_page(
             })
             .collect(),
         measures,
-        visits: visits
-            .iter()
-            .map(|(vid, v)| {
-                let v = &v.value;
-                crate::api::cases::VisitView {
-                    id: vid.0,
-                    date: v.date.to_string(),
-                    visitor: v.visitor.clone(),
-                    income_above_line: v.income_above_line,
-                    health_ok: v.health_ok,
-                    schooling_ok: v.schooling_ok,
-                    work_ok: v.work_ok,
-                    housing_ok: v.housing_ok,
-                    water_ok: v.water_ok,
-                    findings: v.findings.clone(),
-                    problems: v.problems.clone(),
-                    follow_ups: v.follow_ups.clone(),
-                }
-            })
-            .collect(),
+        visits,
         eligible: !conditions.is_empty() && conditions.iter().all(|c| c.passed),
         conditions: conditions.iter().map(ConditionView::of).collect(),
         channels: options::<Channel>(lang, Channel::en, "cadre_visit"),

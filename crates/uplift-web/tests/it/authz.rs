@@ -211,6 +211,32 @@ async fn request(
             )
             .await
         }
+        ("POST", "/households/{id}/visit-uploads" | "/api/v1/households/{id}/visit-uploads") => {
+            // A visit without a date (refused, so nothing is written), as a multipart form.
+            let page = !row.path.starts_with("/api/");
+            let mut body = String::new();
+            if let (true, Some(token)) = (page, csrf) {
+                body.push_str(&format!(
+                    "--UPLIFTBOUNDARY\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n"
+                ));
+            }
+            body.push_str(
+                "--UPLIFTBOUNDARY\r\nContent-Disposition: form-data; name=\"findings\"\r\n\r\nx\r\n\
+                 --UPLIFTBOUNDARY--\r\n",
+            );
+            send(
+                app,
+                Call {
+                    method: "POST",
+                    uri,
+                    cookie,
+                    csrf_header: if page { None } else { csrf.map(str::to_owned) },
+                    body: Body::from(body),
+                    content_type: Some("multipart/form-data; boundary=UPLIFTBOUNDARY"),
+                },
+            )
+            .await
+        }
         ("POST", "/api/v1/feeds" | "/feeds") => {
             // A department feed upload: multipart with the feed kind, the file and, for the
             // page, the CSRF token as a field.

@@ -135,6 +135,34 @@ async fn a_warned_household_is_identified_assisted_eliminated_and_rolled_back_ov
     assert_eq!(step(&app, id, cadre, town, appraise).await, "appraised");
     let post_notice = json!({"command": "post_notice", "start": "2026-03-05"});
     assert_eq!(step(&app, id, cadre, county, post_notice).await, "notice");
+    // The public notice as the cadre prints it: the head's name, no ID number of anyone.
+    let (status, headers, pdf) = app
+        .get_raw_as(
+            cadre,
+            &format!("/api/v1/cases/{id}/notice.pdf?phone=0735-8221234"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&pdf));
+    assert_eq!(headers[header::CONTENT_TYPE], "application/pdf");
+    let text = crate::support::pdf_text(&pdf);
+    let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(flat.contains("张三") && flat.contains("长塘村"), "{text}");
+    assert!(
+        flat.contains("0735-8221234") && flat.contains("2026-03-05至"),
+        "{text}"
+    );
+    assert!(crate::support::id_numbers_in(&text).is_empty(), "{text}");
+    assert!(!flat.contains(&app.head_id_number));
+    let page = app.get_as(cadre, &format!("/cases/{id}")).await;
+    assert!(
+        page.body.contains(&format!("/cases/{id}/notice.pdf")),
+        "{}",
+        page.body
+    );
+    let (status, _, _) = app
+        .get_raw_as(cadre, &format!("/cases/{}/notice.pdf", app.case_out))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     let objection = json!({"command": "file_objection", "text": "邻居反映其有货车一辆"});
     assert_eq!(step(&app, id, cadre, county, objection).await, "notice");
     // The notice may not close with an objection unanswered, nor before its last day.
@@ -180,6 +208,13 @@ async fn a_warned_household_is_identified_assisted_eliminated_and_rolled_back_ov
     assert_eq!(step(&app, id, county, town, approve).await, "approved");
     let announce = json!({"command": "announce", "on": "2026-03-13"});
     assert_eq!(step(&app, id, town, cadre, announce).await, "announced");
+    let (status, _, pdf) = app
+        .get_raw_as(town, &format!("/cases/{id}/announcement.pdf"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let text = crate::support::pdf_text(&pdf);
+    assert!(text.contains("公告") && text.contains("张三"), "{text}");
+    assert!(crate::support::id_numbers_in(&text).is_empty(), "{text}");
     app.set_today("2026-03-16").await;
     let enter = json!({"command": "enter_national", "entered_by": "乡镇录入员 刘",
         "entered_on": "2026-03-16"});

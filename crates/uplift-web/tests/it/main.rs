@@ -9,6 +9,7 @@ mod concurrency;
 mod dashboard;
 mod docs;
 mod mass_assignment;
+mod photos;
 mod polish;
 mod quality;
 mod support;

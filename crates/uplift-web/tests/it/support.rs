@@ -435,6 +435,77 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Sends a request and keeps the body as bytes (PDFs, photos).
+    pub async fn send_raw(
+        &self,
+        request: Request<Body>,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let res = self.router.clone().oneshot(request).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, headers, bytes.to_vec())
+    }
+
+    /// A GET as a role, body as bytes.
+    pub async fn get_raw_as(
+        &self,
+        role: Role,
+        uri: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let login = self.login(role);
+        self.send_raw(
+            Request::get(uri)
+                .header(header::COOKIE, &login.cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+}
+
+/// The text of a PDF, read by `pdftotext` (poppler-utils).
+pub fn pdf_text(pdf: &[u8]) -> String {
+    use std::io::Write;
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(file.path())
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs of 17 digits and a digit or X (18-character resident ID numbers), across line breaks.
+pub fn id_numbers_in(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut found = Vec::new();
+    for start in 0..chars.len() {
+        if start > 0 && chars[start - 1].is_ascii_digit() {
+            continue;
+        }
+        let digits = chars[start..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        let x = matches!(chars.get(start + 17), Some('X' | 'x'));
+        if digits == 18 || (digits == 17 && x) {
+            found.push(chars[start..start + 18].iter().collect());
+        }
+    }
+    found
+}
+
 /// Asserts an error envelope with this status and code; returns its single error.
 pub fn assert_envelope(answer: &Answer, status: StatusCode, code: &str) -> serde_json::Value {
     assert_eq!(answer.status, status, "{}", answer.body);
