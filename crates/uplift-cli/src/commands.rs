@@ -6,6 +6,7 @@ pub mod bench_screen;
 pub mod feeds;
 mod household;
 mod imports;
+pub mod projects;
 mod users;
 
 use std::time::Instant;
@@ -70,6 +71,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => users::run(cmd, &actor).await,
         Command::Feeds(cmd) => feeds::run_feeds(cmd, &actor).await,
         Command::Screen(args) => feeds::run_screen(args).await,
+        Command::Projects(cmd) => projects::run_projects(cmd, &actor).await,
+        Command::Funds(cmd) => projects::run_funds(cmd, &actor).await,
         Command::Backup { out, database } => {
             let db = open_db(&database.database).await?;
             let file = std::fs::File::create(&out)

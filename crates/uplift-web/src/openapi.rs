@@ -50,6 +50,19 @@ use crate::api;
         api::warnings::run_screening_api,
         api::warnings::list_feeds,
         api::warnings::upload_feed,
+        api::projects::list_projects,
+        api::projects::propose_project,
+        api::projects::find_project,
+        api::projects::act_on_project,
+        api::projects::register_asset,
+        api::projects::asset_event,
+        api::projects::list_assets,
+        api::projects::list_plans,
+        api::projects::add_plan,
+        api::projects::plan_trace,
+        api::projects::allocate,
+        api::projects::household_trace,
+        api::projects::import,
     ),
     tags(
         (name = "households", description = "The registry of households, members and incomes"),
@@ -62,6 +75,8 @@ use crate::api;
         (name = "cases", description = "Identification and elimination cases, measures, visits and the household timeline"),
         (name = "warnings", description = "Early warnings from department feeds (部门筛查预警) and screening runs"),
         (name = "feeds", description = "Department feed uploads (部门数据) with matched and unmatched rows"),
+        (name = "projects", description = "The project library (项目库), project assets and the household trace"),
+        (name = "funds", description = "Fund plans (衔接资金 / 常态化帮扶资金), allocations with the industry-share check, and the fund trace"),
     )
 )]
 struct ApiDoc;

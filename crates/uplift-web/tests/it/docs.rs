@@ -34,6 +34,17 @@ async fn the_openapi_document_lists_every_v1_path() {
         "/api/v1/warnings/{id}",
         "/api/v1/screening-runs",
         "/api/v1/feeds",
+        "/api/v1/projects",
+        "/api/v1/projects/{id}",
+        "/api/v1/projects/{id}/actions",
+        "/api/v1/projects/{id}/assets",
+        "/api/v1/projects/{id}/asset-events",
+        "/api/v1/assets",
+        "/api/v1/fund-plans",
+        "/api/v1/fund-plans/{id}/trace",
+        "/api/v1/allocations",
+        "/api/v1/households/{id}/trace",
+        "/api/v1/project-imports",
     ] {
         assert!(
             paths.contains_key(path),
@@ -41,7 +52,7 @@ async fn the_openapi_document_lists_every_v1_path() {
             paths.keys()
         );
     }
-    assert_eq!(paths.len(), 26, "{:?}", paths.keys());
+    assert_eq!(paths.len(), 37, "{:?}", paths.keys());
     let params: Vec<&str> = doc["paths"]["/api/v1/households"]["get"]["parameters"]
         .as_array()
         .unwrap()
