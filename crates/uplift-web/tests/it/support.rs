@@ -513,8 +513,7 @@ pub fn multipart_upload(
 async fn project_fixtures(app: &App) -> (i64, i64, i64, i64) {
     use uplift_domain::income::Money;
     use uplift_domain::project::{
-        BudgetLine, ExpenseUse, FundLevel, FundPlan, Operator, ProjectKind, Proposal,
-        ProposerKind,
+        BudgetLine, ExpenseUse, FundLevel, FundPlan, Operator, ProjectKind, Proposal, ProposerKind,
     };
     let machine = uplift_app::access::Principal::machine("setup");
     let mut projects = Vec::new();
