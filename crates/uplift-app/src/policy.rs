@@ -19,6 +19,8 @@ use uplift_domain::policy::{
 };
 use uplift_domain::region::{RegionCode, RegionLevel};
 
+mod villages;
+
 /// One thing wrong with one pack file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyError {
@@ -493,6 +495,19 @@ pub fn render_pack(pack: &PolicyPack) -> String {
             let _ = writeln!(out, "      {:<6} {}  {}", sub.code, sub.zh, sub.en);
         }
     }
+    if let Some(r) = &pack.rectification {
+        let _ = writeln!(
+            out,
+            "  问题整改 Rectification: 立行立改 fix on the spot within {} days 天; stalled 停滞 after {} days 天",
+            r.immediate_max_days, r.stall_days
+        );
+        for (title, list) in [("领域 Areas", &r.areas), ("来源 Sources", &r.sources)] {
+            let _ = writeln!(out, "    {title}:");
+            for c in list {
+                let _ = writeln!(out, "      {:<16} {}  {}", c.code, c.zh, c.en);
+            }
+        }
+    }
     if !pack.sources.is_empty() {
         let _ = writeln!(out, "  来源 Sources:");
         for source in &pack.sources {
@@ -516,7 +531,14 @@ const TOP_KEYS: &[&str] = &[
     "risk_types",
     "time_limits",
     "rules",
+    "village_indicators",
+    "must_visit",
+    "sampling",
+    "rectification",
+    "rectification_areas",
+    "rectification_sources",
 ];
+const RECTIFICATION_KEYS: &[&str] = &["immediate_max_days", "stall_days"];
 const PACK_KEYS: &[&str] = &[
     "province",
     "county",
@@ -1125,6 +1147,11 @@ fn read_pack(ctx: &mut Ctx, table: &Table) -> Option<PolicyPack> {
         })
     });
 
+    let village_indicators = villages::read_village_indicators(ctx, table);
+    let must_visit = villages::read_must_visit(ctx, table);
+    let sampling = villages::read_sampling(ctx, table);
+    let rectification = read_rectification(ctx, table);
+
     let (province, county, name_zh, name_en, year, effective_from, terminology, sources) = header?;
     let (monitoring_line, out_of_pocket) = monitoring?;
     let (notice_days, notice_working_days, identification_limit_days) = identification?;
@@ -1154,13 +1181,62 @@ fn read_pack(ctx: &mut Ctx, table: &Table) -> Option<PolicyPack> {
         dashboard: DashboardRules {
             min_cell: dashboard??,
         },
+        village_indicators: village_indicators?,
+        must_visit: must_visit?,
+        sampling: sampling?,
         sources: sources?,
+        rectification: rectification?,
     };
     for problem in pack.problems() {
         let key = problem_key(&pack, &problem);
         ctx.error(&key, problem.to_string());
     }
     Some(pack)
+}
+
+/// The optional rectification tables: all three or none. `Some(None)` when the pack has none.
+fn read_rectification(
+    ctx: &mut Ctx,
+    table: &Table,
+) -> Option<Option<uplift_domain::rectify::RectificationRules>> {
+    let keys = [
+        "rectification",
+        "rectification_areas",
+        "rectification_sources",
+    ];
+    if !keys.iter().any(|k| table.contains_key(*k)) {
+        return Some(None);
+    }
+    let limits = ctx
+        .table(table, "rectification", RECTIFICATION_KEYS)
+        .map(|t| {
+            let p = "rectification";
+            (
+                ctx.number(t, p, "immediate_max_days", 0, 3660_u16),
+                ctx.number(t, p, "stall_days", 1, 3660_u16),
+            )
+        });
+    let mut entries = |key: &str| {
+        ctx.tables(table, key, CATEGORY_KEYS, |ctx, t, p| {
+            let code = ctx.text(t, p, "code");
+            let zh = ctx.text(t, p, "zh");
+            let en = ctx.text(t, p, "en");
+            Some(Category {
+                code: code?,
+                zh: zh?,
+                en: en?,
+            })
+        })
+    };
+    let areas = entries("rectification_areas");
+    let sources = entries("rectification_sources");
+    let (immediate_max_days, stall_days) = limits?;
+    Some(Some(uplift_domain::rectify::RectificationRules {
+        areas: areas?,
+        sources: sources?,
+        immediate_max_days: immediate_max_days?,
+        stall_days: stall_days?,
+    }))
 }
 
 fn read_step_limits(ctx: &mut Ctx, t: &Table) -> Option<StepLimits> {

@@ -18,6 +18,11 @@ pub struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// The data key that opens ID numbers and phones encrypted at rest (64 hex digits or base64
+    /// of 32 bytes in a file); without it, `UPLIFT_DATA_KEY`.
+    #[arg(long, global = true, value_name = "FILE", env = "UPLIFT_DATA_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -86,6 +91,15 @@ pub enum Command {
     Feeds(crate::commands::feeds::FeedsCommand),
     /// Screen the registry against the department feeds (部门筛查预警) and raise warnings.
     Screen(crate::commands::feeds::ScreenArgs),
+    /// Village profiles (村情): living-environment and infrastructure indicators.
+    #[command(subcommand)]
+    Villages(crate::commands::villages::VillagesCommand),
+    /// Concentrated screening campaigns (集中排查).
+    #[command(subcommand)]
+    Campaign(crate::commands::villages::CampaignCommand),
+    /// The assessors' reproducible sample of villages and households (考核评估抽样).
+    #[command(subcommand)]
+    Sample(crate::commands::villages::SampleCommand),
     /// Write a consistent snapshot of the whole database while it runs (JSON lines; restores
     /// into SQLite or PostgreSQL).
     Backup {
@@ -122,6 +136,8 @@ pub enum Command {
     /// Benchmarks (build with --release).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Encrypt ID numbers and phones at rest (SM4-GCM or AES-256-GCM) with the data key.
+    Encrypt(crate::commands::encrypt::EncryptArgs),
     /// Check the database: integrity and counts.
     Check {
         #[command(flatten)]

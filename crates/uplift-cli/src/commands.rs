@@ -3,11 +3,13 @@
 mod bench;
 mod bench_import;
 pub mod bench_screen;
+pub mod encrypt;
 pub mod feeds;
 mod household;
 mod imports;
 pub mod projects;
 mod users;
+pub mod villages;
 
 use std::time::Instant;
 
@@ -23,6 +25,7 @@ use crate::startup::{self, open_db};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let actor = startup::actor(cli.actor.as_deref());
+    startup::set_key_file(cli.key_file.clone());
     match cli.command {
         Command::Demo {
             listen,
@@ -73,8 +76,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Screen(args) => feeds::run_screen(args).await,
         Command::Projects(cmd) => projects::run_projects(cmd, &actor).await,
         Command::Funds(cmd) => projects::run_funds(cmd, &actor).await,
+        Command::Villages(cmd) => villages::run_villages(cmd, &actor).await,
+        Command::Campaign(cmd) => villages::run_campaign(cmd, &actor).await,
+        Command::Sample(cmd) => villages::run_sample(cmd, &actor).await,
         Command::Backup { out, database } => {
-            let db = open_db(&database.database).await?;
+            // Copies rows as stored (ciphertext stays ciphertext): needs no data key.
+            let db = startup::open_db_sealed(&database.database).await?;
             let file = std::fs::File::create(&out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
             let mut writer = std::io::BufWriter::new(file);
@@ -85,7 +92,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Restore { input, database } => {
-            let db = open_db(&database.database).await?;
+            let db = startup::open_db_sealed(&database.database).await?;
             let file = std::fs::File::open(&input)
                 .with_context(|| format!("cannot open {}", input.display()))?;
             let digests = db
@@ -116,6 +123,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => imports::export(args, &actor).await,
         Command::Bench(cmd) => bench::run(cmd, &actor).await,
         Command::Household(cmd) => household::run(cmd, &actor).await,
+        Command::Encrypt(args) => encrypt::run(args, &actor).await,
         Command::Check { database } => {
             let db = open_db(&database.database).await?;
             let store = db.store();

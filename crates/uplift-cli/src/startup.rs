@@ -33,14 +33,69 @@ impl Clock for SystemClock {
     }
 }
 
-/// Opens the database and applies missing migrations.
+/// Opens the database, applies missing migrations and unlocks it with the data key: an
+/// encrypted database without its key (or with another) is refused here, before any command
+/// or the server runs.
 pub async fn open_db(url: &str) -> anyhow::Result<Db> {
+    let db = open_db_sealed(url).await?;
+    let key = data_key()?;
+    if let (Some(key), uplift_db::EncryptionState::Plain) = (&key, db.encryption_state().await?) {
+        // A key given for a new, empty database: encrypt it from the first row on.
+        if db.store().counts().await?.persons == 0 {
+            let algorithm = data_cipher()?;
+            let (db, _) = db.encrypt_fields(algorithm, key, "uplift").await?;
+            tracing::info!(
+                cipher = algorithm.name(),
+                "encrypting ID numbers and phones at rest"
+            );
+            return Ok(db);
+        }
+    }
+    db.unlock(key.as_ref()).await
+}
+
+/// Opens and migrates the database without its data key: for commands that copy rows as stored.
+pub async fn open_db_sealed(url: &str) -> anyhow::Result<Db> {
     let db = Db::connect(url).await?;
     let report = db.migrate().await.context("migrating the database")?;
     if !report.applied.is_empty() {
         tracing::info!(applied = ?report.applied, "migrated");
     }
     Ok(db)
+}
+
+static KEY_FILE: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+
+/// Remembers `--key-file` for [`open_db`].
+pub fn set_key_file(path: Option<std::path::PathBuf>) {
+    let _ = KEY_FILE.set(path);
+}
+
+/// The data key: from `--key-file` (or `UPLIFT_DATA_KEY_FILE`), else from `UPLIFT_DATA_KEY`.
+pub fn data_key() -> anyhow::Result<Option<uplift_db::DataKey>> {
+    if let Some(Some(path)) = KEY_FILE.get() {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the key file {}", path.display()))?;
+        return uplift_db::DataKey::parse(&text)
+            .map(Some)
+            .with_context(|| format!("key file {}", path.display()));
+    }
+    match std::env::var("UPLIFT_DATA_KEY") {
+        Ok(text) if !text.trim().is_empty() => uplift_db::DataKey::parse(&text)
+            .map(Some)
+            .context("UPLIFT_DATA_KEY"),
+        _ => Ok(None),
+    }
+}
+
+/// The cipher a new encrypted database gets: `UPLIFT_DATA_CIPHER`, else SM4-GCM.
+pub fn data_cipher() -> anyhow::Result<uplift_db::Algorithm> {
+    match std::env::var("UPLIFT_DATA_CIPHER") {
+        Ok(name) if !name.trim().is_empty() => {
+            uplift_db::Algorithm::parse(&name).context("UPLIFT_DATA_CIPHER")
+        }
+        _ => Ok(uplift_db::Algorithm::Sm4Gcm),
+    }
 }
 
 pub fn policy_book(arg: &PolicyArg) -> anyhow::Result<PolicyBook> {

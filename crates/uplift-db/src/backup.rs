@@ -64,7 +64,12 @@ impl Db {
             }
         };
         let names: Vec<String> = sqlx::query_scalar(sql).fetch_all(&mut **tx).await?;
-        Ok(names)
+        // Derived tables are rebuilt from the registry (the version tables' triggers mark every
+        // restored household for it), never copied.
+        Ok(names
+            .into_iter()
+            .filter(|n| !crate::tally::DERIVED_TABLES.contains(&n.as_str()))
+            .collect())
     }
 
     /// A table's columns in order, and whether each holds integers.
@@ -229,8 +234,6 @@ impl Db {
             digests.push(digest(&table, &rows));
         }
         tx.commit().await?;
-        // The restored epoch may repeat one this process has seen.
-        self.tallies.clear();
         Ok(digests)
     }
 }

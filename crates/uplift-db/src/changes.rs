@@ -10,7 +10,8 @@ use crate::Db;
 use crate::codec::instant_text;
 use crate::registry::{
     Cell, HOUSEHOLD_VERSION_COLUMNS, INCOME_VERSION_COLUMNS, PERSON_VERSION_COLUMNS,
-    household_cells, income_cells, insert_rows, person_cells, reserve_keys, unexpected,
+    PERSON_VERSION_WIDTH, household_cells, income_cells, insert_rows, person_cells, reserve_keys,
+    unexpected,
 };
 
 /// The largest version id of the household's own rows, its incomes, and every version of every
@@ -112,6 +113,7 @@ impl ChangeStore for Db {
                 Write::NewPerson { household, person } => {
                     persons.push(vec![Cell::Int(person_key), Cell::Text(created.clone())]);
                     pv.push(person_cells(
+                        &self.cipher,
                         next_version(),
                         person_key,
                         resolve(household),
@@ -127,6 +129,7 @@ impl ChangeStore for Db {
                     person,
                 } => {
                     pv.push(person_cells(
+                        &self.cipher,
                         next_version(),
                         id.0,
                         resolve(household),
@@ -173,7 +176,14 @@ impl ChangeStore for Db {
             persons,
         )
         .await?;
-        insert_rows(self.backend, &mut tx, PERSON_VERSION_COLUMNS, 21, pv).await?;
+        insert_rows(
+            self.backend,
+            &mut tx,
+            PERSON_VERSION_COLUMNS,
+            PERSON_VERSION_WIDTH,
+            pv,
+        )
+        .await?;
         insert_rows(
             self.backend,
             &mut tx,

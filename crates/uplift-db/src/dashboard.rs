@@ -2,9 +2,7 @@
 //!
 //! Computed live from the `*_versions` tables at the read's point of view, with the same
 //! window as every registry read (`registry.rs`), so an `as_of` replays the dashboard exactly.
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+//! Reads of everything known now use the tallies maintained per village instead (`tally.rs`).
 
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, Row};
@@ -137,68 +135,7 @@ pub(crate) fn band_condition(filter: &BandFilter) -> String {
     )
 }
 
-/// What a cached set of tallies was computed for: the village code range, the as-of date and
-/// the income rule. Only reads of everything known now (`known_at: None`) over a region (not a
-/// helper's assignments) are kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct CacheKey {
-    low: String,
-    high: String,
-    as_of: chrono::NaiveDate,
-    line: i64,
-    near_line: i64,
-    deduct: bool,
-}
-
-/// Tallies the dashboard has computed, each with the registry epoch (`registry_epoch`, bumped by
-/// triggers on every write to the version tables) read *before* it was computed. An entry is used
-/// only while the epoch still stands, so it always equals the live computation; past points of
-/// knowledge (`known_at`) and helpers' scopes are always computed live.
-/// A cached answer: the epoch it was computed at, and the tallies.
-type CachedTallies = (i64, Arc<Vec<Tally>>);
-
-#[derive(Debug, Default)]
-pub(crate) struct TallyCache {
-    entries: Mutex<HashMap<CacheKey, CachedTallies>>,
-}
-
-/// Entries kept at most; beyond it the cache starts afresh.
-const CACHE_ENTRIES: usize = 512;
-
-impl TallyCache {
-    fn get(&self, key: &CacheKey, epoch: i64) -> Option<Arc<Vec<Tally>>> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(key)
-            .filter(|(at, _)| *at == epoch)
-            .map(|(_, tallies)| Arc::clone(tallies))
-    }
-
-    fn put(&self, key: CacheKey, epoch: i64, tallies: Arc<Vec<Tally>>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= CACHE_ENTRIES {
-            entries.clear();
-        }
-        entries.insert(key, (epoch, tallies));
-    }
-
-    pub(crate) fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-    }
-}
-
 impl Db {
-    /// The registry epoch: changes with every committed write to the version tables.
-    async fn registry_epoch(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT epoch FROM registry_epoch WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(unexpected)
-    }
-
     /// The tallies of `query` computed live from the version tables, never from the cache (the
     /// reference the cached answers are tested against).
     pub async fn registry_tallies_live(&self, query: &TallyQuery) -> StoreResult<Vec<Tally>> {
@@ -279,6 +216,8 @@ impl Db {
 
 #[async_trait]
 impl DashboardStore for Db {
+    /// Reads of everything known now over a region come from the tallies maintained per village
+    /// (`tally.rs`); past points of knowledge and helpers' scopes are computed live.
     async fn registry_tallies(&self, query: &TallyQuery) -> StoreResult<Vec<Tally>> {
         let Some((low, high, assigned)) = scoped_range(&query.scope, &query.within) else {
             return Ok(Vec::new());
@@ -286,21 +225,7 @@ impl DashboardStore for Db {
         if assigned.is_some() || query.at.known_at.is_some() {
             return self.live_tallies(query, low, high, assigned).await;
         }
-        let key = CacheKey {
-            low: low.clone(),
-            high: high.clone(),
-            as_of: query.at.as_of,
-            line: query.rule.line.fen(),
-            near_line: query.rule.near_line.fen(),
-            deduct: query.rule.deduct_out_of_pocket,
-        };
-        // Read before computing: the computation sees at least this epoch's data.
-        let epoch = self.registry_epoch().await?;
-        if let Some(tallies) = self.tallies.get(&key, epoch) {
-            return Ok(tallies.as_ref().clone());
-        }
-        let tallies = self.live_tallies(query, low, high, None).await?;
-        self.tallies.put(key, epoch, Arc::new(tallies.clone()));
-        Ok(tallies)
+        self.maintained_tallies(&low, &high, query.at.as_of, &query.rule)
+            .await
     }
 }

@@ -127,7 +127,12 @@ impl FeedStore for Db {
         .await?;
         let members = rows
             .iter()
-            .map(|r| Ok((HouseholdId(r.try_get("household_id")?), person_from_row(r)?)))
+            .map(|r| {
+                Ok((
+                    HouseholdId(r.try_get("household_id")?),
+                    person_from_row(&self.cipher, r)?,
+                ))
+            })
             .collect::<anyhow::Result<Vec<_>>>()
             .map_err(unexpected)?;
         let rows = fetch(current(

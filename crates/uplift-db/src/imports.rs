@@ -20,8 +20,8 @@ use crate::Db;
 use crate::codec::{self, date_text, instant_text, known_at_text};
 use crate::registry::{
     Cell, HOUSEHOLD_VERSION_COLUMNS, INCOME_VERSION_COLUMNS, LATEST_FIRST, PERSON_VERSION_COLUMNS,
-    household_cells, household_from_row, income_cells, income_from_row, insert_rows, reserve_keys,
-    unexpected,
+    PERSON_VERSION_WIDTH, household_cells, household_from_row, income_cells, income_from_row,
+    insert_rows, reserve_keys, unexpected,
 };
 use uplift_domain::household::Codebook;
 
@@ -134,26 +134,31 @@ impl ImportStore for Db {
         ids: &[ResidentId],
         at: ReadAt,
     ) -> StoreResult<Vec<(ResidentId, HouseholdNo)>> {
+        // Matched through the lookup key, so this works when ID numbers are encrypted at rest.
+        let by_lookup: HashMap<String, &ResidentId> = ids
+            .iter()
+            .map(|id| (self.cipher.lookup_key(id.as_str()), id))
+            .collect();
         let mut held: Vec<(String, i64)> = Vec::new();
         for chunk in ids.chunks(CHUNK) {
             let list = params(3, chunk.len());
             let sql = format!(
-                "SELECT id_number, household_id FROM (SELECT pv.person_id, pv.id_number, pv.household_id, pv.status, \
+                "SELECT id_lookup, household_id FROM (SELECT pv.person_id, pv.id_lookup, pv.household_id, pv.status, \
                  ROW_NUMBER() OVER (PARTITION BY person_id {LATEST_FIRST}) AS rn FROM person_versions pv \
-                 WHERE person_id IN (SELECT person_id FROM person_versions WHERE id_number IN ({list})) \
+                 WHERE person_id IN (SELECT person_id FROM person_versions WHERE id_lookup IN ({list})) \
                  AND valid_from <= $1 AND recorded_at <= $2) cur \
-                 WHERE rn = 1 AND status = '{}' AND id_number IN ({list})",
+                 WHERE rn = 1 AND status = '{}' AND id_lookup IN ({list})",
                 MemberStatus::Active.code()
             );
             let mut q = sqlx::query(AssertSqlSafe(sql))
                 .bind(date_text(at.as_of))
                 .bind(known_at_text(at.known_at));
             for id in chunk {
-                q = q.bind(id.as_str().to_owned());
+                q = q.bind(self.cipher.lookup_key(id.as_str()));
             }
             for row in q.fetch_all(&self.pool).await.map_err(unexpected)? {
                 held.push((
-                    row.try_get("id_number").map_err(unexpected)?,
+                    row.try_get("id_lookup").map_err(unexpected)?,
                     row.try_get("household_id").map_err(unexpected)?,
                 ));
             }
@@ -169,7 +174,9 @@ impl ImportStore for Db {
             .collect();
         Ok(held
             .into_iter()
-            .filter_map(|(id, h)| Some((ResidentId::from_stored(&id)?, numbers.get(&h)?.clone())))
+            .filter_map(|(key, h)| {
+                Some(((*by_lookup.get(&key)?).clone(), numbers.get(&h)?.clone()))
+            })
             .collect())
     }
 
@@ -247,6 +254,7 @@ impl ImportStore for Db {
             let mut new_person = |hid: i64, p, persons: &mut Vec<Vec<Cell>>, pv: &mut Vec<_>| {
                 persons.push(vec![Cell::Int(person_id), Cell::Text(created.clone())]);
                 pv.push(crate::registry::person_cells(
+                    &self.cipher,
                     next_version(),
                     person_id,
                     hid,
@@ -273,6 +281,7 @@ impl ImportStore for Db {
             }
             for (hid, pid, p) in &plan.person_versions {
                 person_versions.push(crate::registry::person_cells(
+                    &self.cipher,
                     next_version(),
                     pid.0,
                     hid.0,
@@ -324,7 +333,14 @@ impl ImportStore for Db {
             )
             .await?;
             insert_rows(b, &mut tx, "persons (id, created_at)", 2, persons).await?;
-            insert_rows(b, &mut tx, PERSON_VERSION_COLUMNS, 21, person_versions).await?;
+            insert_rows(
+                b,
+                &mut tx,
+                PERSON_VERSION_COLUMNS,
+                PERSON_VERSION_WIDTH,
+                person_versions,
+            )
+            .await?;
             insert_rows(
                 b,
                 &mut tx,

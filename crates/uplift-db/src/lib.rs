@@ -15,19 +15,29 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 use uplift_app::store::Store;
 
 mod access;
+mod attachments;
 mod backup;
+mod campaigns;
 mod cases;
 mod changes;
+mod cipher;
 mod codec;
 mod dashboard;
 mod feeds;
+mod field_encryption;
 mod imports;
 mod migrate;
 mod projects;
+mod rectify;
 mod registry;
+mod tally;
+mod villages;
 
 pub use backup::TableDigest;
+pub use cipher::{Algorithm, DataKey, FieldCipher, StoredPersonFields};
+pub use field_encryption::{EncryptReport, EncryptionState};
 pub use migrate::{MigrationReport, known as known_migrations};
+pub use tally::SettleReport;
 
 /// Which database is behind a [`Db`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +66,7 @@ impl Backend {
 
     /// The statement that opens a write transaction. SQLite takes the write lock at once, so two
     /// writers queue on the busy timeout instead of failing to upgrade a read lock.
-    fn begin_write(self) -> &'static str {
+    pub(crate) fn begin_write(self) -> &'static str {
         match self {
             Backend::Sqlite => "BEGIN IMMEDIATE",
             Backend::Postgres => "BEGIN",
@@ -69,8 +79,8 @@ impl Backend {
 pub struct Db {
     pub(crate) pool: AnyPool,
     pub(crate) backend: Backend,
-    /// Dashboard tallies already computed, valid while the registry epoch stands.
-    pub(crate) tallies: Arc<dashboard::TallyCache>,
+    /// How ID numbers and phones are stored (plain until [`Db::unlock`] finds a marker).
+    pub(crate) cipher: Arc<cipher::FieldCipher>,
 }
 
 impl Db {
@@ -113,7 +123,7 @@ impl Db {
         Ok(Db {
             pool,
             backend,
-            tallies: Arc::default(),
+            cipher: Arc::new(cipher::FieldCipher::plain()),
         })
     }
 

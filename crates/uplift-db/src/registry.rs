@@ -24,6 +24,7 @@ use uplift_domain::region::{Region, RegionCode, RegionLevel};
 use uplift_domain::resident_id::{ResidentId, Sex};
 use uplift_domain::version::{ReadAt, VersionStamp, Versioned};
 
+use crate::cipher::FieldCipher;
 use crate::codec::{self, date_text, instant_text, known_at_text};
 use crate::{Backend, Db};
 
@@ -171,20 +172,28 @@ pub(crate) fn household_cells(
 
 pub(crate) const PERSON_VERSION_COLUMNS: &str = "person_versions (version_id, person_id, household_id, \
      valid_from, recorded_at, actor, source, reason, name, id_number, relation, sex, birth_date, \
-     education, schooling, health, disability_grade, labour, major_illness_insurance, phone, status)";
+     education, schooling, health, disability_grade, labour, major_illness_insurance, phone, status, \
+     id_lookup)";
 
+/// How many columns [`PERSON_VERSION_COLUMNS`] names.
+pub(crate) const PERSON_VERSION_WIDTH: usize = 22;
+
+/// A `person_versions` row in [`PERSON_VERSION_COLUMNS`] order; the ID number and phone go
+/// through the database's [`FieldCipher`] (encrypted at rest when a data key is configured).
 pub(crate) fn person_cells(
+    cipher: &FieldCipher,
     version: i64,
     id: i64,
     household: i64,
     p: &Person,
     stamp: &VersionStamp,
 ) -> Vec<Cell> {
+    let stored = cipher.person_columns(&p.id_number, p.phone.as_deref());
     let mut row = vec![Cell::Int(version), Cell::Int(id), Cell::Int(household)];
     row.extend(stamp_cells(stamp));
     row.extend([
         Cell::Text(p.name.clone()),
-        Cell::Text(p.id_number.as_str().to_owned()),
+        Cell::Text(stored.id_number),
         Cell::Text(p.relation.code().to_owned()),
         Cell::OptText(p.sex.map(|s| s.code().to_owned())),
         Cell::OptText(p.birth_date.map(date_text)),
@@ -194,8 +203,9 @@ pub(crate) fn person_cells(
         Cell::OptInt(p.disability_grade.map(i64::from)),
         Cell::Text(p.labour.code().to_owned()),
         Cell::OptInt(p.major_illness_insurance.map(i64::from)),
-        Cell::OptText(p.phone.clone()),
+        Cell::OptText(stored.phone),
         Cell::Text(p.status.code().to_owned()),
+        Cell::Text(stored.id_lookup),
     ]);
     row
 }
@@ -237,8 +247,8 @@ pub(crate) fn household_from_row(row: &AnyRow) -> anyhow::Result<Household> {
     })
 }
 
-pub(crate) fn person_from_row(row: &AnyRow) -> anyhow::Result<Person> {
-    let id_number: String = row.try_get("id_number")?;
+pub(crate) fn person_from_row(cipher: &FieldCipher, row: &AnyRow) -> anyhow::Result<Person> {
+    let id_number = cipher.open("id_number", &row.try_get::<String, _>("id_number")?)?;
     let sex: Option<String> = row.try_get("sex")?;
     let birth: Option<String> = row.try_get("birth_date")?;
     let grade: Option<i64> = row.try_get("disability_grade")?;
@@ -256,7 +266,7 @@ pub(crate) fn person_from_row(row: &AnyRow) -> anyhow::Result<Person> {
         disability_grade: grade.map(u8::try_from).transpose()?,
         labour: codec::code(&row.try_get::<String, _>("labour")?)?,
         major_illness_insurance: insured.map(|v| v != 0),
-        phone: row.try_get("phone")?,
+        phone: cipher.open_opt("phone", row.try_get("phone")?)?,
         status: codec::code::<MemberStatus>(&row.try_get::<String, _>("status")?)?,
     })
 }
@@ -333,7 +343,7 @@ impl Db {
                     PersonId(row.try_get("person_id")?),
                     HouseholdId(row.try_get("household_id")?),
                     Versioned {
-                        value: person_from_row(row)?,
+                        value: person_from_row(&self.cipher, row)?,
                         stamp: codec::stamp(row)?,
                     },
                 ))
@@ -443,7 +453,14 @@ impl Store for Db {
             household_versions.push(household_cells(next_version(), hid, &new.household, stamp));
             for p in &new.members {
                 persons.push(vec![Cell::Int(person_id), Cell::Text(created.clone())]);
-                person_versions.push(person_cells(next_version(), person_id, hid, p, stamp));
+                person_versions.push(person_cells(
+                    &self.cipher,
+                    next_version(),
+                    person_id,
+                    hid,
+                    p,
+                    stamp,
+                ));
                 person_id += 1;
             }
             for r in &new.incomes {
@@ -495,7 +512,7 @@ impl Store for Db {
             self.backend,
             &mut tx,
             PERSON_VERSION_COLUMNS,
-            21,
+            PERSON_VERSION_WIDTH,
             person_versions,
         )
         .await?;
@@ -570,8 +587,15 @@ impl Store for Db {
             )));
         }
         let version = reserve_keys(&mut tx, "versions", 1).await?;
-        let row = person_cells(version, id.0, household.0, person, stamp);
-        insert_rows(self.backend, &mut tx, PERSON_VERSION_COLUMNS, 21, vec![row]).await?;
+        let row = person_cells(&self.cipher, version, id.0, household.0, person, stamp);
+        insert_rows(
+            self.backend,
+            &mut tx,
+            PERSON_VERSION_COLUMNS,
+            PERSON_VERSION_WIDTH,
+            vec![row],
+        )
+        .await?;
         tx.commit().await.map_err(unexpected)
     }
 
@@ -617,9 +641,12 @@ impl Store for Db {
         {
             binds.push(s.to_owned());
             let n = 4 + binds.len();
+            // ID numbers are found through their lookup key (the HMAC when encrypted at rest).
+            binds.push(self.cipher.lookup_key(&s.to_ascii_uppercase()));
+            let m = n + 1;
             conditions.push_str(&format!(
                 " AND (household_no = ${n} OR household_id IN \
-                 (SELECT household_id FROM person_versions WHERE name = ${n} OR id_number = ${n}))"
+                 (SELECT household_id FROM person_versions WHERE name = ${n} OR id_lookup = ${m}))"
             ));
         }
         let current = format!(
@@ -813,7 +840,7 @@ impl Store for Db {
         for row in &rows {
             let (t, v) = key(row).map_err(unexpected)?;
             let pid = PersonId(row.try_get("person_id").map_err(unexpected)?);
-            let value = person_from_row(row).map_err(unexpected)?;
+            let value = person_from_row(&self.cipher, row).map_err(unexpected)?;
             let stamp = codec::stamp(row).map_err(unexpected)?;
             entries.push((t, v, HistoryEntry::Person(pid, Versioned { value, stamp })));
         }

@@ -79,6 +79,23 @@ pub enum Action {
     RecordAssistance,
     /// Propose a household for risk elimination.
     ProposeElimination,
+    /// Record village living-environment and infrastructure indicators (村情).
+    EditVillageProfile,
+    /// Open a concentrated screening campaign (集中排查) of a county.
+    ManageCampaign,
+    /// Draw the assessors' sample of villages and households and export its visit forms.
+    DrawSample,
+    // Rectification ledger and five-level responsibility (roles in `crate::rectify::role_may`).
+    /// Read the rectification ledger, the responsibility tree, its tasks and bulletins.
+    ReadRectification,
+    /// Record and import problems, assign them.
+    ManageRectification,
+    /// Report progress with evidence, submit for sign-off, complete an assigned task.
+    ReportRectification,
+    /// Sign off (销号), reject a sign-off, reopen: the level above the responsible region.
+    SignOffRectification,
+    /// Name secretaries and work units, assign tasks down the tree.
+    ManageResponsibility,
     /// Propose a project to the project library (村申报; townships for cross-village projects).
     ProposeProject,
     /// Township review of a village's project (乡审核).
@@ -164,6 +181,9 @@ impl Role {
     /// Whether this role may take `action` (inside its scope; the scope is checked apart).
     pub fn may(self, action: Action) -> bool {
         use Action::*;
+        if let Some(allowed) = crate::rectify::role_may(self, action) {
+            return allowed;
+        }
         match self {
             Role::VillageCadre => matches!(
                 action,
@@ -176,6 +196,7 @@ impl Role {
                     | AppraiseCase
                     | RecordAssistance
                     | ProposeElimination
+                    | EditVillageProfile
                     | ProposeProject
             ),
             Role::Helper => matches!(action, ReadRegistry | ReadHistory | RecordAssistance),
@@ -190,6 +211,7 @@ impl Role {
                     | ReviewCase
                     | AnnounceCase
                     | RecordAssistance
+                    | EditVillageProfile
                     | ProposeProject
                     | ReviewProject
             ),
@@ -207,6 +229,9 @@ impl Role {
                     | AnnounceCase
                     | RecordAssistance
                     | ProposeElimination
+                    | EditVillageProfile
+                    | ManageCampaign
+                    | DrawSample
                     | ProposeProject
                     | DecideProject
                     | ManageFunds
@@ -214,7 +239,10 @@ impl Role {
             Role::CountyAdmin => true,
             Role::CityViewer | Role::ProvinceViewer => matches!(action, ReadRegistry),
             Role::DepartmentClerk => matches!(action, UploadFeed | ReadFeedSummary),
-            Role::Auditor => matches!(action, ReadRegistry | ReadHistory | ReadAuditLog | Unmask),
+            Role::Auditor => matches!(
+                action,
+                ReadRegistry | ReadHistory | ReadAuditLog | Unmask | DrawSample
+            ),
         }
     }
 

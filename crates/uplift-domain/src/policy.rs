@@ -421,8 +421,16 @@ pub struct PolicyPack {
     /// The early-warning rules (`[[rules]]`).
     pub rules: Vec<ScreeningRule>,
     pub dashboard: DashboardRules,
+    /// Village living-environment and infrastructure indicators (`[[village_indicators]]`).
+    pub village_indicators: Vec<crate::village::VillageIndicator>,
+    /// The must-visit groups of concentrated screening (`[[must_visit]]`, 八必访).
+    pub must_visit: Vec<crate::campaign::MustVisitRule>,
+    /// The assessors' sample (`[sampling]`); none when the pack sets none.
+    pub sampling: Option<crate::campaign::SamplingRules>,
     /// Where the values come from, one citation per entry.
     pub sources: Vec<String>,
+    /// The rectification ledger's codebooks and limits (`[rectification]`), where the pack has them.
+    pub rectification: Option<crate::rectify::RectificationRules>,
 }
 
 /// A broken invariant of a pack. Packs are built by a loader, which reports these with the file's key.
@@ -857,7 +865,11 @@ mod tests {
             },
             rules: Vec::new(),
             dashboard: DashboardRules { min_cell: 5 },
+            village_indicators: Vec::new(),
+            must_visit: Vec::new(),
+            sampling: None,
             sources: Vec::new(),
+            rectification: None,
         }
     }
 

@@ -15,10 +15,42 @@ pub(crate) mod health;
 pub(crate) mod households;
 pub(crate) mod imports;
 pub(crate) mod projects;
+pub(crate) mod rectify;
 pub(crate) mod regions;
 pub(crate) mod session;
 pub(crate) mod uploads;
 pub(crate) mod warnings;
+
+/// The rectification ledger, tasks, secretaries and bulletins (`api::rectify`).
+fn rectify_routes() -> Router<AppState> {
+    let upload = || axum::extract::DefaultBodyLimit::max(rectify::MAX_UPLOAD);
+    Router::new()
+        .route(
+            "/problems",
+            get(rectify::list_problems).post(rectify::record_problem),
+        )
+        .route(
+            "/problems/import",
+            post(rectify::import_problems).layer(upload()),
+        )
+        .route("/problems/{id}", get(rectify::find_problem))
+        .route("/problems/{id}/actions", post(rectify::act_on_problem))
+        .route(
+            "/problems/{id}/reports",
+            post(rectify::report_progress).layer(upload()),
+        )
+        .route("/problems/{id}/evidence", get(rectify::evidence))
+        .route("/bulletin", get(rectify::get_bulletin))
+        .route(
+            "/tasks",
+            get(rectify::list_tasks).post(rectify::assign_task),
+        )
+        .route("/tasks/{id}/completions", post(rectify::complete_task))
+        .route(
+            "/responsibility",
+            get(rectify::get_responsibility).post(rectify::set_responsibility),
+        )
+}
 
 pub(crate) fn router() -> Router<AppState> {
     let v1 = Router::new()
@@ -96,6 +128,7 @@ pub(crate) fn router() -> Router<AppState> {
             "/project-imports",
             post(projects::import).layer(axum::extract::DefaultBodyLimit::max(uploads::MAX_UPLOAD)),
         )
+        .merge(rectify_routes())
         .method_not_allowed_fallback(api_method_not_allowed);
     let api = Router::new()
         .nest("/v1", v1)

@@ -922,6 +922,7 @@ pub(crate) const MESSAGES: &[(&str, &str, &str)] = &[
 pub(crate) fn table(lang: Lang) -> BTreeMap<&'static str, &'static str> {
     MESSAGES
         .iter()
+        .chain(crate::ui::rectify::MESSAGES)
         .map(|(id, zh, en)| {
             let text = match lang {
                 Lang::Zh => *zh,
@@ -936,6 +937,7 @@ pub(crate) fn table(lang: Lang) -> BTreeMap<&'static str, &'static str> {
 pub(crate) fn message(lang: Lang, id: &str) -> &'static str {
     MESSAGES
         .iter()
+        .chain(crate::ui::rectify::MESSAGES)
         .find(|(key, _, _)| *key == id)
         .map(|(_, zh, en)| match lang {
             Lang::Zh => *zh,

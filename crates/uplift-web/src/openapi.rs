@@ -63,6 +63,19 @@ use crate::api;
         api::projects::allocate,
         api::projects::household_trace,
         api::projects::import,
+        api::rectify::list_problems,
+        api::rectify::record_problem,
+        api::rectify::find_problem,
+        api::rectify::act_on_problem,
+        api::rectify::report_progress,
+        api::rectify::evidence,
+        api::rectify::import_problems,
+        api::rectify::get_bulletin,
+        api::rectify::list_tasks,
+        api::rectify::assign_task,
+        api::rectify::complete_task,
+        api::rectify::get_responsibility,
+        api::rectify::set_responsibility,
     ),
     tags(
         (name = "households", description = "The registry of households, members and incomes"),
@@ -77,6 +90,7 @@ use crate::api;
         (name = "feeds", description = "Department feed uploads (部门数据) with matched and unmatched rows"),
         (name = "projects", description = "The project library (项目库), project assets and the household trace"),
         (name = "funds", description = "Fund plans (衔接资金 / 常态化帮扶资金), allocations with the industry-share check, and the fund trace"),
+        (name = "rectification", description = "The rectification ledger (问题整改台账), five-level responsibility (五级书记): tasks, secretaries, and the monthly bulletin (通报)"),
     )
 )]
 struct ApiDoc;

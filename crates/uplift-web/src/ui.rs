@@ -29,6 +29,7 @@ mod imports;
 mod login;
 pub(crate) mod projects;
 mod quality;
+pub(crate) mod rectify;
 mod warnings;
 
 const CSS: &str = include_str!("../static/uplift.css");
@@ -88,6 +89,13 @@ pub(crate) fn templates() -> Environment<'static> {
         ("warnings.html", include_str!("../templates/warnings.html")),
         ("warning.html", include_str!("../templates/warning.html")),
         ("feeds.html", include_str!("../templates/feeds.html")),
+        ("rectify.html", include_str!("../templates/rectify.html")),
+        ("problem.html", include_str!("../templates/problem.html")),
+        ("bulletin.html", include_str!("../templates/bulletin.html")),
+        (
+            "responsibility.html",
+            include_str!("../templates/responsibility.html"),
+        ),
     ];
     for (name, source) in sources {
         env.add_template(name, source)
@@ -147,6 +155,17 @@ pub(crate) const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/funds/notice"),
     ("GET", "/households/{id}/trace"),
     ("GET", "/assets"),
+    ("GET", "/rectify"),
+    ("POST", "/rectify"),
+    ("POST", "/rectify/import"),
+    ("GET", "/rectify/ledger.xlsx"),
+    ("GET", "/rectify/{id}"),
+    ("POST", "/rectify/{id}/actions"),
+    ("GET", "/bulletin"),
+    ("GET", "/responsibility"),
+    ("POST", "/responsibility"),
+    ("POST", "/responsibility/tasks"),
+    ("POST", "/responsibility/tasks/{id}/complete"),
 ];
 
 pub(crate) fn router() -> Router<AppState> {
@@ -226,7 +245,33 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/funds/notice", get(projects::notice))
         .route("/households/{id}/trace", get(projects::household_trace))
         .route("/assets", get(projects::assets))
+        .merge(rectify_routes())
         .fallback(not_found)
+}
+
+/// The rectification ledger, the responsibility tree and the bulletin (`ui::rectify`).
+fn rectify_routes() -> Router<AppState> {
+    use axum::routing::post;
+    let upload = || axum::extract::DefaultBodyLimit::max(crate::api::rectify::MAX_UPLOAD);
+    Router::new()
+        .route("/rectify", get(rectify::ledger_page).post(rectify::record))
+        .route(
+            "/rectify/import",
+            post(rectify::import_page).layer(upload()),
+        )
+        .route("/rectify/ledger.xlsx", get(rectify::ledger_xlsx))
+        .route("/rectify/{id}", get(rectify::detail))
+        .route("/rectify/{id}/actions", post(rectify::act).layer(upload()))
+        .route("/bulletin", get(rectify::bulletin_page))
+        .route(
+            "/responsibility",
+            get(rectify::responsibility).post(rectify::set_secretary),
+        )
+        .route("/responsibility/tasks", post(rectify::assign_task))
+        .route(
+            "/responsibility/tasks/{id}/complete",
+            post(rectify::complete_task),
+        )
 }
 
 /// The stylesheet's URL carries a hash of its content, so it can be cached for a year.

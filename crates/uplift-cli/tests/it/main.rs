@@ -2,8 +2,11 @@
 
 mod bench;
 mod bench_screen;
+mod encrypt;
 mod household;
 mod imports;
+mod logs;
+mod villages;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -24,6 +27,8 @@ fn uplift(args: &[&str]) -> Run {
         .env_remove("UPLIFT_DATABASE_URL")
         .env_remove("UPLIFT_POLICY_DIR")
         .env_remove("UPLIFT_PASSWORD")
+        .env_remove("UPLIFT_DATA_KEY")
+        .env_remove("UPLIFT_DATA_KEY_FILE")
         .env("RUST_LOG", "warn")
         .output()
         .expect("the uplift binary runs");

@@ -1,5 +1,6 @@
-//! Contract: the dashboard's cached tallies always equal the live computation from the version
-//! tables, before and after a new version, and past points of knowledge replay exactly.
+//! Contract: the dashboard's maintained tallies (per village, `tally.rs`) always equal the live
+//! computation from the version tables, before and after a new version, and past points of
+//! knowledge replay exactly.
 
 use uplift_app::dashboard::{BandRule, DashboardStore, Tally, TallyQuery};
 use uplift_app::store::{HouseholdFilter, Page, Scope};

@@ -5,13 +5,20 @@
 //! `scripts/test` starts one). Without it the PostgreSQL half fails: it is never skipped.
 
 mod access;
+mod attachments;
 mod backup;
+mod bulletin;
 mod cases;
 mod changes;
+mod concurrency;
 mod dashboard;
 mod dashboard_cache;
+mod dashboard_tallies;
+mod encryption;
 mod feeds;
 mod imports;
 mod projects;
+mod rectify;
 mod registry;
 mod support;
+mod villages;

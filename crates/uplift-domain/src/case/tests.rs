@@ -100,7 +100,11 @@ pub(crate) fn pack() -> PolicyPack {
         },
         rules: vec![],
         dashboard: DashboardRules { min_cell: 5 },
+        village_indicators: Vec::new(),
+        must_visit: Vec::new(),
+        sampling: None,
         sources: vec![],
+        rectification: None,
     }
 }
 

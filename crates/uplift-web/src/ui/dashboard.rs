@@ -497,6 +497,9 @@ pub(crate) async fn home(
         for (text, href) in crate::ui::cases::reminders(&state, &caller, lang).await {
             actions.push(ActionItem { text, href });
         }
+        for (text, href) in crate::ui::rectify::reminders(&state, &caller, lang).await {
+            actions.push(ActionItem { text, href });
+        }
         if actions.is_empty() && note.is_none() {
             note = Some(i18n::message(lang, "home_nothing_due").to_owned());
         }
