@@ -126,6 +126,13 @@ pub enum Command {
     /// Typed changes to one household (births, deaths, moves, edits, income periods).
     #[command(subcommand)]
     Household(HouseholdCommand),
+    /// The project library (项目库): proposals, review, decision, payments, assets, traces.
+    #[command(subcommand)]
+    Projects(crate::commands::projects::ProjectsCommand),
+    /// Fund plans (衔接资金 / 常态化帮扶资金), allocations with the industry-share check,
+    /// fund traces and public notices.
+    #[command(subcommand)]
+    Funds(crate::commands::projects::FundsCommand),
     /// Benchmarks (build with --release).
     #[command(subcommand)]
     Bench(BenchCommand),

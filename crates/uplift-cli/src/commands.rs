@@ -7,6 +7,7 @@ pub mod encrypt;
 pub mod feeds;
 mod household;
 mod imports;
+pub mod projects;
 mod users;
 pub mod villages;
 
@@ -73,6 +74,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => users::run(cmd, &actor).await,
         Command::Feeds(cmd) => feeds::run_feeds(cmd, &actor).await,
         Command::Screen(args) => feeds::run_screen(args).await,
+        Command::Projects(cmd) => projects::run_projects(cmd, &actor).await,
+        Command::Funds(cmd) => projects::run_funds(cmd, &actor).await,
         Command::Villages(cmd) => villages::run_villages(cmd, &actor).await,
         Command::Campaign(cmd) => villages::run_campaign(cmd, &actor).await,
         Command::Sample(cmd) => villages::run_sample(cmd, &actor).await,

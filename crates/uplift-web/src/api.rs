@@ -15,6 +15,7 @@ pub(crate) mod documents;
 pub(crate) mod health;
 pub(crate) mod households;
 pub(crate) mod imports;
+pub(crate) mod projects;
 pub(crate) mod rectify;
 pub(crate) mod regions;
 pub(crate) mod session;
@@ -123,6 +124,26 @@ pub(crate) fn router() -> Router<AppState> {
             get(warnings::list_feeds).post(warnings::upload_feed).layer(
                 axum::extract::DefaultBodyLimit::max(warnings::MAX_UPLOAD + 65_536),
             ),
+        )
+        .route(
+            "/projects",
+            get(projects::list_projects).post(projects::propose_project),
+        )
+        .route("/projects/{id}", get(projects::find_project))
+        .route("/projects/{id}/actions", post(projects::act_on_project))
+        .route("/projects/{id}/assets", post(projects::register_asset))
+        .route("/projects/{id}/asset-events", post(projects::asset_event))
+        .route("/assets", get(projects::list_assets))
+        .route(
+            "/fund-plans",
+            get(projects::list_plans).post(projects::add_plan),
+        )
+        .route("/fund-plans/{id}/trace", get(projects::plan_trace))
+        .route("/allocations", post(projects::allocate))
+        .route("/households/{id}/trace", get(projects::household_trace))
+        .route(
+            "/project-imports",
+            post(projects::import).layer(axum::extract::DefaultBodyLimit::max(uploads::MAX_UPLOAD)),
         )
         .merge(rectify_routes())
         .method_not_allowed_fallback(api_method_not_allowed);

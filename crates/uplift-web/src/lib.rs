@@ -76,6 +76,11 @@ pub fn page_routes() -> &'static [(&'static str, &'static str)] {
     ui::PAGE_ROUTES
 }
 
+/// The printable public notice (公告公示) of a county's fund plan and project arrangements.
+pub fn notice_html(d: &uplift_app::projects::trace::Disclosure) -> anyhow::Result<String> {
+    ui::projects::notice_html(d)
+}
+
 /// The OpenAPI document of the JSON API, pretty-printed.
 pub fn openapi_json() -> String {
     openapi::document()

@@ -28,6 +28,7 @@ mod household;
 mod households;
 mod imports;
 mod login;
+pub(crate) mod projects;
 mod quality;
 pub(crate) mod rectify;
 mod warnings;
@@ -50,6 +51,19 @@ pub(crate) fn templates() -> Environment<'static> {
             include_str!("../templates/household.html"),
         ),
         ("login.html", include_str!("../templates/login.html")),
+        ("projects.html", include_str!("../templates/projects.html")),
+        ("project.html", include_str!("../templates/project.html")),
+        ("funds.html", include_str!("../templates/funds.html")),
+        (
+            "fund_trace.html",
+            include_str!("../templates/fund_trace.html"),
+        ),
+        (
+            "household_trace.html",
+            include_str!("../templates/household_trace.html"),
+        ),
+        ("assets.html", include_str!("../templates/assets.html")),
+        ("notice.html", include_str!("../templates/notice.html")),
         (
             "dashboard.html",
             include_str!("../templates/dashboard.html"),
@@ -136,6 +150,17 @@ pub(crate) const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/warnings/{id}"),
     ("GET", "/feeds"),
     ("POST", "/feeds"),
+    ("GET", "/projects"),
+    ("POST", "/projects"),
+    ("GET", "/projects/{id}"),
+    ("POST", "/projects/{id}/actions"),
+    ("GET", "/funds"),
+    ("POST", "/funds/allocations"),
+    ("POST", "/funds/plans"),
+    ("GET", "/funds/plans/{id}"),
+    ("GET", "/funds/notice"),
+    ("GET", "/households/{id}/trace"),
+    ("GET", "/assets"),
     ("GET", "/rectify"),
     ("POST", "/rectify"),
     ("POST", "/rectify/import"),
@@ -223,6 +248,19 @@ pub(crate) fn router() -> Router<AppState> {
                 axum::extract::DefaultBodyLimit::max(crate::api::warnings::MAX_UPLOAD + 65_536),
             ),
         )
+        .route("/projects", get(projects::library).post(projects::propose))
+        .route("/projects/{id}", get(projects::page))
+        .route("/projects/{id}/actions", axum::routing::post(projects::act))
+        .route("/funds", get(projects::funds))
+        .route(
+            "/funds/allocations",
+            axum::routing::post(projects::allocate),
+        )
+        .route("/funds/plans", axum::routing::post(projects::add_plan))
+        .route("/funds/plans/{id}", get(projects::fund_trace))
+        .route("/funds/notice", get(projects::notice))
+        .route("/households/{id}/trace", get(projects::household_trace))
+        .route("/assets", get(projects::assets))
         .merge(rectify_routes())
         .fallback(not_found)
 }

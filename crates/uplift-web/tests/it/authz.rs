@@ -132,6 +132,16 @@ async fn request(
             Place::In => app.case_in,
             Place::Out => app.case_out,
         }
+    } else if row.path.contains("/projects/{id}") {
+        match place {
+            Place::In => app.project_in,
+            Place::Out => app.project_out,
+        }
+    } else if row.path.contains("/plans/{id}") || row.path.contains("/fund-plans/{id}") {
+        match place {
+            Place::In => app.plan_in,
+            Place::Out => app.plan_out,
+        }
     } else {
         id
     };

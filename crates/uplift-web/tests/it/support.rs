@@ -69,6 +69,12 @@ pub struct TestApp {
     /// The warning of the 长塘村 household (inside the Rucheng scopes) and of the Harbin one.
     pub warning_in: i64,
     pub warning_out: i64,
+    /// A proposed project in 长塘村 (IN) and one in Harbin (OUT), and a 2026 fund plan of
+    /// 汝城县 (IN) and of the Harbin district (OUT).
+    pub project_in: i64,
+    pub project_out: i64,
+    pub plan_in: i64,
+    pub plan_out: i64,
     _dir: tempfile::TempDir,
 }
 
@@ -326,6 +332,7 @@ impl TestApp {
                 .id
         };
         let (warning_in, warning_out) = (warning_of(ids[0]), warning_of(ids[2]));
+        let (project_in, project_out, plan_in, plan_out) = project_fixtures(&app).await;
         let mut test_app = TestApp {
             case_in: cases[0],
             case_out: cases[1],
@@ -339,6 +346,10 @@ impl TestApp {
             feed_batch: imported.batch.id,
             warning_in,
             warning_out,
+            project_in,
+            project_out,
+            plan_in,
+            plan_out,
             _dir: dir,
         };
         for (role, _, _) in users {
@@ -567,4 +578,54 @@ pub fn multipart_upload(
     body.extend_from_slice(bytes);
     body.extend_from_slice(b"\r\n--UPLIFTBOUNDARY--\r\n");
     body
+}
+
+/// A proposed village project and a 2026 fund plan inside the Rucheng scopes and in Harbin.
+async fn project_fixtures(app: &App) -> (i64, i64, i64, i64) {
+    use uplift_domain::income::Money;
+    use uplift_domain::project::{
+        BudgetLine, ExpenseUse, FundLevel, FundPlan, Operator, ProjectKind, Proposal, ProposerKind,
+    };
+    let machine = uplift_app::access::Principal::machine("setup");
+    let mut projects = Vec::new();
+    for village in [CHANGTANG, HARBIN_VILLAGE] {
+        let proposal = Proposal {
+            name: "村集体光伏电站".into(),
+            kind: ProjectKind::Industry,
+            proposer: ProposerKind::Village,
+            department: None,
+            region: RegionCode::parse(village).unwrap(),
+            year: 2026,
+            operator: Operator::Collective,
+            budget: vec![BudgetLine {
+                level: FundLevel::Central,
+                amount: Money::from_yuan(100_000),
+            }],
+            beneficiary_households: 10,
+            linkage: vec![],
+            uses: vec![ExpenseUse::Production],
+            summary: String::new(),
+        };
+        let id = uplift_app::projects::propose(app, &machine, proposal, "test")
+            .await
+            .unwrap();
+        projects.push(id.0);
+    }
+    let plan = |county: &str| FundPlan {
+        county: RegionCode::parse(county).unwrap(),
+        year: 2026,
+        level: FundLevel::Central,
+        name: "中央财政常态化帮扶资金".into(),
+        document: "2026-1".into(),
+        amount: Money::from_yuan(500_000),
+    };
+    let plans = uplift_app::projects::save_plans(
+        app,
+        &machine,
+        vec![(None, plan("431026")), (None, plan("230102"))],
+        "test",
+    )
+    .await
+    .unwrap();
+    (projects[0], projects[1], plans[0].0, plans[1].0)
 }
