@@ -17,6 +17,7 @@ pub(crate) mod imports;
 pub(crate) mod regions;
 pub(crate) mod session;
 pub(crate) mod uploads;
+pub(crate) mod villages;
 pub(crate) mod warnings;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -75,6 +76,26 @@ pub(crate) fn router() -> Router<AppState> {
                 axum::extract::DefaultBodyLimit::max(warnings::MAX_UPLOAD + 65_536),
             ),
         )
+        .route("/villages", get(villages::village_rollup))
+        .route("/villages/{region}/profile", get(villages::village_profile))
+        .route(
+            "/villages/{region}/indicators",
+            post(villages::record_indicators),
+        )
+        .route(
+            "/campaigns",
+            get(villages::list_campaigns).post(villages::open_campaign),
+        )
+        .route("/campaigns/{id}", get(villages::campaign_report))
+        .route(
+            "/campaigns/{id}/households",
+            get(villages::campaign_households),
+        )
+        .route(
+            "/campaigns/{id}/visits",
+            post(villages::record_campaign_visit),
+        )
+        .route("/samples", get(villages::draw_sample))
         .method_not_allowed_fallback(api_method_not_allowed);
     let api = Router::new()
         .nest("/v1", v1)

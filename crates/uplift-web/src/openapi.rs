@@ -50,6 +50,15 @@ use crate::api;
         api::warnings::run_screening_api,
         api::warnings::list_feeds,
         api::warnings::upload_feed,
+        api::villages::village_rollup,
+        api::villages::village_profile,
+        api::villages::record_indicators,
+        api::villages::list_campaigns,
+        api::villages::open_campaign,
+        api::villages::campaign_report,
+        api::villages::campaign_households,
+        api::villages::record_campaign_visit,
+        api::villages::draw_sample,
     ),
     tags(
         (name = "households", description = "The registry of households, members and incomes"),
@@ -62,6 +71,9 @@ use crate::api;
         (name = "cases", description = "Identification and elimination cases, measures, visits and the household timeline"),
         (name = "warnings", description = "Early warnings from department feeds (部门筛查预警) and screening runs"),
         (name = "feeds", description = "Department feed uploads (部门数据) with matched and unmatched rows"),
+        (name = "villages", description = "Village profiles (村情): living-environment and infrastructure indicators, rolled up by region"),
+        (name = "campaigns", description = "Concentrated screening campaigns (集中排查): visit lists, visits, findings and reports"),
+        (name = "samples", description = "The assessors' reproducible sample of villages and households (考核评估抽样)"),
     )
 )]
 struct ApiDoc;

@@ -28,6 +28,7 @@ mod households;
 mod imports;
 mod login;
 mod quality;
+mod villages;
 mod warnings;
 
 const CSS: &str = include_str!("../static/uplift.css");
@@ -74,6 +75,14 @@ pub(crate) fn templates() -> Environment<'static> {
         ("warnings.html", include_str!("../templates/warnings.html")),
         ("warning.html", include_str!("../templates/warning.html")),
         ("feeds.html", include_str!("../templates/feeds.html")),
+        ("villages.html", include_str!("../templates/villages.html")),
+        ("village.html", include_str!("../templates/village.html")),
+        (
+            "campaigns.html",
+            include_str!("../templates/campaigns.html"),
+        ),
+        ("campaign.html", include_str!("../templates/campaign.html")),
+        ("samples.html", include_str!("../templates/samples.html")),
     ];
     for (name, source) in sources {
         env.add_template(name, source)
@@ -122,6 +131,20 @@ pub(crate) const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/warnings/{id}"),
     ("GET", "/feeds"),
     ("POST", "/feeds"),
+    ("GET", "/villages"),
+    ("GET", "/villages/export.xlsx"),
+    ("GET", "/villages/export.csv"),
+    ("GET", "/villages/{region}"),
+    ("POST", "/villages/{region}/indicators"),
+    ("GET", "/campaigns"),
+    ("POST", "/campaigns"),
+    ("GET", "/campaigns/{id}"),
+    ("GET", "/campaigns/{id}/list.xlsx"),
+    ("POST", "/campaigns/{id}/visits"),
+    ("GET", "/samples"),
+    ("GET", "/samples/forms.xlsx"),
+    ("GET", "/samples/forms.csv"),
+    ("GET", "/samples/forms.pdf"),
 ];
 
 pub(crate) fn router() -> Router<AppState> {
@@ -188,6 +211,7 @@ pub(crate) fn router() -> Router<AppState> {
                 axum::extract::DefaultBodyLimit::max(crate::api::warnings::MAX_UPLOAD + 65_536),
             ),
         )
+        .merge(villages::router())
         .fallback(not_found)
 }
 
