@@ -12,4 +12,5 @@ mod quality;
 mod support;
 mod ui;
 mod uploads;
+mod villages;
 mod warnings;
