@@ -20,6 +20,7 @@ pub(crate) mod rectify;
 pub(crate) mod regions;
 pub(crate) mod session;
 pub(crate) mod uploads;
+pub(crate) mod villages;
 pub(crate) mod warnings;
 
 /// The rectification ledger, tasks, secretaries and bulletins (`api::rectify`).
@@ -146,6 +147,26 @@ pub(crate) fn router() -> Router<AppState> {
             post(projects::import).layer(axum::extract::DefaultBodyLimit::max(uploads::MAX_UPLOAD)),
         )
         .merge(rectify_routes())
+        .route("/villages", get(villages::village_rollup))
+        .route("/villages/{region}/profile", get(villages::village_profile))
+        .route(
+            "/villages/{region}/indicators",
+            post(villages::record_indicators),
+        )
+        .route(
+            "/campaigns",
+            get(villages::list_campaigns).post(villages::open_campaign),
+        )
+        .route("/campaigns/{id}", get(villages::campaign_report))
+        .route(
+            "/campaigns/{id}/households",
+            get(villages::campaign_households),
+        )
+        .route(
+            "/campaigns/{id}/visits",
+            post(villages::record_campaign_visit),
+        )
+        .route("/samples", get(villages::draw_sample))
         .method_not_allowed_fallback(api_method_not_allowed);
     let api = Router::new()
         .nest("/v1", v1)

@@ -16,6 +16,7 @@ mod api;
 mod auth;
 mod error;
 mod extract;
+pub mod forms;
 mod i18n;
 mod openapi;
 mod pov;

@@ -81,6 +81,15 @@ use crate::api;
         api::rectify::complete_task,
         api::rectify::get_responsibility,
         api::rectify::set_responsibility,
+        api::villages::village_rollup,
+        api::villages::village_profile,
+        api::villages::record_indicators,
+        api::villages::list_campaigns,
+        api::villages::open_campaign,
+        api::villages::campaign_report,
+        api::villages::campaign_households,
+        api::villages::record_campaign_visit,
+        api::villages::draw_sample,
     ),
     tags(
         (name = "households", description = "The registry of households, members and incomes"),
@@ -96,6 +105,9 @@ use crate::api;
         (name = "projects", description = "The project library (项目库), project assets and the household trace"),
         (name = "funds", description = "Fund plans (衔接资金 / 常态化帮扶资金), allocations with the industry-share check, and the fund trace"),
         (name = "rectification", description = "The rectification ledger (问题整改台账), five-level responsibility (五级书记): tasks, secretaries, and the monthly bulletin (通报)"),
+        (name = "villages", description = "Village profiles (村情): living-environment and infrastructure indicators, rolled up by region"),
+        (name = "campaigns", description = "Concentrated screening campaigns (集中排查): visit lists, visits, findings and reports"),
+        (name = "samples", description = "The assessors' reproducible sample of villages and households (考核评估抽样)"),
     )
 )]
 struct ApiDoc;

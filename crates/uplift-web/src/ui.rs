@@ -31,6 +31,7 @@ mod login;
 pub(crate) mod projects;
 mod quality;
 pub(crate) mod rectify;
+mod villages;
 mod warnings;
 
 const CSS: &str = include_str!("../static/uplift.css");
@@ -97,6 +98,14 @@ pub(crate) fn templates() -> Environment<'static> {
             "responsibility.html",
             include_str!("../templates/responsibility.html"),
         ),
+        ("villages.html", include_str!("../templates/villages.html")),
+        ("village.html", include_str!("../templates/village.html")),
+        (
+            "campaigns.html",
+            include_str!("../templates/campaigns.html"),
+        ),
+        ("campaign.html", include_str!("../templates/campaign.html")),
+        ("samples.html", include_str!("../templates/samples.html")),
     ];
     for (name, source) in sources {
         env.add_template(name, source)
@@ -172,6 +181,20 @@ pub(crate) const PAGE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/responsibility"),
     ("POST", "/responsibility/tasks"),
     ("POST", "/responsibility/tasks/{id}/complete"),
+    ("GET", "/villages"),
+    ("GET", "/villages/export.xlsx"),
+    ("GET", "/villages/export.csv"),
+    ("GET", "/villages/{region}"),
+    ("POST", "/villages/{region}/indicators"),
+    ("GET", "/campaigns"),
+    ("POST", "/campaigns"),
+    ("GET", "/campaigns/{id}"),
+    ("GET", "/campaigns/{id}/list.xlsx"),
+    ("POST", "/campaigns/{id}/visits"),
+    ("GET", "/samples"),
+    ("GET", "/samples/forms.xlsx"),
+    ("GET", "/samples/forms.csv"),
+    ("GET", "/samples/forms.pdf"),
 ];
 
 pub(crate) fn router() -> Router<AppState> {
@@ -262,6 +285,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/households/{id}/trace", get(projects::household_trace))
         .route("/assets", get(projects::assets))
         .merge(rectify_routes())
+        .merge(villages::router())
         .fallback(not_found)
 }
 

@@ -50,6 +50,14 @@ async fn the_openapi_document_lists_every_v1_path() {
         "/api/v1/allocations",
         "/api/v1/households/{id}/trace",
         "/api/v1/project-imports",
+        "/api/v1/villages",
+        "/api/v1/villages/{region}/profile",
+        "/api/v1/villages/{region}/indicators",
+        "/api/v1/campaigns",
+        "/api/v1/campaigns/{id}",
+        "/api/v1/campaigns/{id}/households",
+        "/api/v1/campaigns/{id}/visits",
+        "/api/v1/samples",
     ] {
         assert!(
             paths.contains_key(path),
@@ -60,6 +68,7 @@ async fn the_openapi_document_lists_every_v1_path() {
     assert_eq!(paths.len(), 36, "{:?}", paths.keys());
     assert_eq!(paths.len(), 31, "{:?}", paths.keys());
     assert_eq!(paths.len(), 47, "{:?}", paths.keys());
+    assert_eq!(paths.len(), 34, "{:?}", paths.keys());
     let params: Vec<&str> = doc["paths"]["/api/v1/households"]["get"]["parameters"]
         .as_array()
         .unwrap()

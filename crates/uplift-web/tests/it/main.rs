@@ -15,4 +15,5 @@ mod quality;
 mod support;
 mod ui;
 mod uploads;
+mod villages;
 mod warnings;
