@@ -6,6 +6,7 @@ pub mod bench_screen;
 pub mod feeds;
 mod household;
 mod imports;
+pub mod rectify;
 mod users;
 
 use std::time::Instant;
@@ -113,6 +114,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => imports::export(args, &actor).await,
         Command::Bench(cmd) => bench::run(cmd, &actor).await,
         Command::Household(cmd) => household::run(cmd, &actor).await,
+        Command::Rectify(cmd) => rectify::run_rectify(cmd, &actor).await,
+        Command::Tasks(cmd) => rectify::run_tasks(cmd, &actor).await,
+        Command::Bulletin(args) => rectify::run_bulletin(args, &actor).await,
         Command::Check { database } => {
             let db = open_db(&database.database).await?;
             let store = db.store();

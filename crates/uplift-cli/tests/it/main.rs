@@ -4,6 +4,7 @@ mod bench;
 mod bench_screen;
 mod household;
 mod imports;
+mod rectify;
 
 use std::path::Path;
 use std::process::{Command, Output};
