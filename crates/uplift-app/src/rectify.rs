@@ -13,7 +13,7 @@ pub mod store;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 use uplift_domain::access::{Action, Role};
-use uplift_domain::household::HouseholdNo;
+use uplift_domain::household::{Codebook as _, HouseholdNo};
 use uplift_domain::rectify::{
     self, Assignment, Command, Ctx, Event, Evidence, Problem, ProblemFacts, ProblemState,
     RectificationRules, RectifyError,
@@ -310,4 +310,84 @@ pub fn names(list: &[uplift_domain::policy::Category], code: &str) -> (String, S
         .find(|c| c.code == code)
         .map(|c| (c.zh.clone(), c.en.clone()))
         .unwrap_or_else(|| (code.to_owned(), code.to_owned()))
+}
+
+/// The ledger (台账) as a sheet: one row per problem with its assignment and state, codebook
+/// names in Chinese (or English with `en`).
+pub fn ledger_sheet(app: &App, views: &[ProblemView], en: bool) -> crate::imports::sheet::Sheet {
+    let headers = [
+        "编号 id",
+        "状态 state",
+        "问题来源 source",
+        "反馈文件 source_ref",
+        "问题领域 area",
+        "问题标题 title",
+        "问题描述 description",
+        "发现日期 found_on",
+        "所属区划代码 region",
+        "涉及区划代码 affected_regions",
+        "涉及户编号 households",
+        "整改类型 fix_kind",
+        "责任区划代码 responsible_region",
+        "牵头单位 lead_unit",
+        "责任单位 responsible_units",
+        "责任人 responsible_person",
+        "整改措施 measures",
+        "整改时限 deadline",
+        "逾期 overdue",
+        "停滞 stalled",
+    ];
+    let today = app.clock.today();
+    let pick = |(zh, en_name): (String, String)| if en { en_name } else { zh };
+    let join = |v: &[RegionCode]| {
+        v.iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join(";")
+    };
+    let rows = views
+        .iter()
+        .map(|v| {
+            let p = &v.problem;
+            let f = &p.facts;
+            let rules = rules_for(app, &f.region, today).ok();
+            let named = |list: Option<&[uplift_domain::policy::Category]>, code: &str| {
+                pick(
+                    list.map(|l| names(l, code))
+                        .unwrap_or_else(|| (code.to_owned(), code.to_owned())),
+                )
+            };
+            let a = p.assignment.as_ref();
+            let yes = |b: bool| if b { "是 yes" } else { "" }.to_owned();
+            vec![
+                v.record.id.0.to_string(),
+                if en { p.state.en() } else { p.state.zh() }.to_owned(),
+                named(rules.map(|r| r.sources.as_slice()), &f.source),
+                f.source_ref.clone(),
+                named(rules.map(|r| r.areas.as_slice()), &f.area),
+                f.title.clone(),
+                f.description.clone(),
+                f.found_on.to_string(),
+                f.region.to_string(),
+                join(&f.affected_regions),
+                f.households.join(";"),
+                if en { f.fix_kind.en() } else { f.fix_kind.zh() }.to_owned(),
+                a.map(|a| a.responsible_region.to_string())
+                    .unwrap_or_default(),
+                a.map(|a| a.lead_unit.clone()).unwrap_or_default(),
+                a.map(|a| a.responsible_units.join(";")).unwrap_or_default(),
+                a.map(|a| a.responsible_person.clone()).unwrap_or_default(),
+                a.map(|a| a.measures.clone()).unwrap_or_default(),
+                a.map(|a| a.deadline.to_string()).unwrap_or_default(),
+                yes(v.overdue),
+                yes(v.stalled),
+            ]
+        })
+        .collect();
+    crate::imports::sheet::Sheet {
+        name: "问题整改台账 ledger".to_owned(),
+        headers: headers.iter().map(|h| (*h).to_owned()).collect(),
+        rows,
+        note: None,
+    }
 }

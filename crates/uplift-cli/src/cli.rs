@@ -133,6 +133,14 @@ pub enum Command {
     /// fund traces and public notices.
     #[command(subcommand)]
     Funds(crate::commands::projects::FundsCommand),
+    /// The rectification ledger (问题整改台账): import, list, steps, export.
+    #[command(subcommand)]
+    Rectify(crate::commands::rectify::RectifyCommand),
+    /// Five-level responsibility: tasks down the tree, secretaries and units.
+    #[command(subcommand)]
+    Tasks(crate::commands::rectify::TasksCommand),
+    /// The monthly bulletin (通报) of a region, ranking its sub-regions.
+    Bulletin(crate::commands::rectify::BulletinArgs),
     /// Benchmarks (build with --release).
     #[command(subcommand)]
     Bench(BenchCommand),

@@ -8,6 +8,7 @@ pub mod feeds;
 mod household;
 mod imports;
 pub mod projects;
+pub mod rectify;
 mod users;
 pub mod villages;
 
@@ -124,6 +125,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(cmd) => bench::run(cmd, &actor).await,
         Command::Household(cmd) => household::run(cmd, &actor).await,
         Command::Encrypt(args) => encrypt::run(args, &actor).await,
+        Command::Rectify(cmd) => rectify::run_rectify(cmd, &actor).await,
+        Command::Tasks(cmd) => rectify::run_tasks(cmd, &actor).await,
+        Command::Bulletin(args) => rectify::run_bulletin(args, &actor).await,
         Command::Check { database } => {
             let db = open_db(&database.database).await?;
             let store = db.store();

@@ -7,6 +7,7 @@ mod household;
 mod imports;
 mod logs;
 mod villages;
+mod rectify;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -8,7 +8,7 @@ use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
-use uplift_app::imports::sheet::{Format, Sheet};
+use uplift_app::imports::sheet::Format;
 use uplift_app::rectify::bulletin::INDICATORS;
 use uplift_app::rectify::import::PROBLEM_COLUMNS;
 use uplift_app::rectify::{self, ProblemId, TaskId};
@@ -306,65 +306,6 @@ pub(crate) async fn ledger_page(
     result.unwrap_or_else(|e| error_page(&state, &ui, e))
 }
 
-/// The ledger (台账) as .xlsx: one row per problem with its assignment and state.
-pub(crate) fn ledger_sheet(problems: &[ProblemView], en: bool) -> Sheet {
-    let headers = [
-        "编号 id",
-        "状态 state",
-        "问题来源 source",
-        "反馈文件 source_ref",
-        "问题领域 area",
-        "问题标题 title",
-        "问题描述 description",
-        "发现日期 found_on",
-        "所属区划代码 region",
-        "涉及区划代码 affected_regions",
-        "涉及户编号 households",
-        "整改类型 fix_kind",
-        "责任区划代码 responsible_region",
-        "牵头单位 lead_unit",
-        "责任单位 responsible_units",
-        "责任人 responsible_person",
-        "整改措施 measures",
-        "整改时限 deadline",
-        "逾期 overdue",
-        "停滞 stalled",
-    ];
-    let rows = problems
-        .iter()
-        .map(|p| {
-            vec![
-                p.id.to_string(),
-                if en { p.state_en } else { p.state_zh }.to_owned(),
-                if en { &p.source_en } else { &p.source_zh }.clone(),
-                p.source_ref.clone(),
-                if en { &p.area_en } else { &p.area_zh }.clone(),
-                p.title.clone(),
-                p.description.clone(),
-                p.found_on.clone(),
-                p.region.clone(),
-                p.affected_regions.join(";"),
-                p.households.join(";"),
-                p.fix_kind_zh.to_owned(),
-                p.responsible_region.clone().unwrap_or_default(),
-                p.lead_unit.clone().unwrap_or_default(),
-                p.responsible_units.join(";"),
-                p.responsible_person.clone().unwrap_or_default(),
-                p.measures.clone().unwrap_or_default(),
-                p.deadline.clone().unwrap_or_default(),
-                if p.overdue { "是 yes" } else { "" }.to_owned(),
-                if p.stalled { "是 yes" } else { "" }.to_owned(),
-            ]
-        })
-        .collect();
-    Sheet {
-        name: "问题整改台账 ledger".to_owned(),
-        headers: headers.iter().map(|h| (*h).to_owned()).collect(),
-        rows,
-        note: None,
-    }
-}
-
 pub(crate) async fn ledger_xlsx(
     State(state): State<AppState>,
     ui: UiLang,
@@ -381,10 +322,8 @@ pub(crate) async fn ledger_xlsx(
             params.state.as_deref(),
         )
         .await?;
-        let problems: Vec<ProblemView> =
-            views.iter().map(|v| api::problem_view(&state, v)).collect();
         Ok::<_, ApiError>(api::sheet_response(
-            &ledger_sheet(&problems, ui.lang == Lang::En),
+            &rectify::ledger_sheet(&state.app, &views, ui.lang == Lang::En),
             Format::Xlsx,
             "rectification-ledger",
         ))
