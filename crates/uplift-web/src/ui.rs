@@ -26,6 +26,7 @@ mod dashboard;
 mod household;
 mod households;
 mod imports;
+mod list_export;
 mod login;
 mod quality;
 mod warnings;
@@ -189,6 +190,7 @@ pub(crate) fn router() -> Router<AppState> {
             ),
         )
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(list_export::layer))
 }
 
 /// The stylesheet's URL carries a hash of its content, so it can be cached for a year.

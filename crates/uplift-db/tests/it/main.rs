@@ -13,5 +13,6 @@ mod dashboard_cache;
 mod dashboard_tallies;
 mod feeds;
 mod imports;
+mod paging;
 mod registry;
 mod support;

@@ -1,12 +1,14 @@
 //! The web layer end to end: the router over a real App on a temporary SQLite database,
 //! driven in-process with `tower::ServiceExt::oneshot`.
 
+mod a11y;
 mod api;
 mod authz;
 mod cases;
 mod changes;
 mod dashboard;
 mod docs;
+mod list_exports;
 mod polish;
 mod quality;
 mod support;
