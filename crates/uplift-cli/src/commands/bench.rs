@@ -109,7 +109,7 @@ async fn measure(url: &str, args: &BenchDashboardArgs, actor: &str) -> anyhow::R
 
     // Over HTTP on loopback, as the city viewer, the page and the JSON.
     users::ensure_demo_users(&app, &county).await?;
-    let ticket = uplift_app::access::login(&app, "city", users::DEMO_PASSWORD, None)
+    let ticket = uplift_app::access::login(&app, "demo-city", users::DEMO_PASSWORD, None)
         .await
         .map_err(|e| anyhow::anyhow!("logging in the bench user: {e}"))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
