@@ -292,9 +292,13 @@ pub struct BenchDashboardArgs {
     /// Repeated renders per dashboard.
     #[arg(long, default_value_t = 30)]
     pub runs: usize,
-    /// Renders of the live computation (no cached tallies: a past point of knowledge).
-    #[arg(long, default_value_t = 3)]
+    /// Renders of the live computation (no maintained tallies: a past point of knowledge).
+    #[arg(long, default_value_t = 1)]
     pub live_runs: usize,
+    /// A PostgreSQL URL: the same measurements run there too, after the first database
+    /// (written with the same synthetic city when it holds no households).
+    #[arg(long)]
+    pub postgres: Option<String>,
     /// The target for the medians, in milliseconds; exit code 1 when a median misses it.
     #[arg(long, default_value_t = 200)]
     pub target_ms: u64,

@@ -27,6 +27,7 @@ mod documents;
 mod household;
 mod households;
 mod imports;
+mod list_export;
 mod login;
 pub(crate) mod projects;
 mod quality;
@@ -287,6 +288,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(rectify_routes())
         .merge(villages::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(list_export::layer))
 }
 
 /// The rectification ledger, the responsibility tree and the bulletin (`ui::rectify`).

@@ -92,6 +92,10 @@ struct Browser {
     client: Client,
     base: String,
     device: &'static str,
+    /// A registry file with errors, for the import journey.
+    bad_file: PathBuf,
+    /// The village of the village cadre (`cadre`), where the case journey runs.
+    village: String,
 }
 
 type Step<'a> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
@@ -107,6 +111,10 @@ const JOURNEYS: &[(&str, Journey)] = &[
     }),
     ("household-as-of", |b| Box::pin(household_as_of(b))),
     ("language-persists", |b| Box::pin(language_persists(b))),
+    ("typed-change", |b| Box::pin(typed_change(b))),
+    ("import-error-report", |b| Box::pin(import_error_report(b))),
+    ("warning-explanation", |b| Box::pin(warning_explanation(b))),
+    ("case-steps", |b| Box::pin(case_steps(b))),
 ];
 
 impl Browser {
@@ -229,11 +237,15 @@ async fn click_nonzero_child(b: &Browser) -> anyhow::Result<String> {
 }
 
 async fn log_in(b: &Browser) -> anyhow::Result<()> {
+    log_in_as(b, "officer").await
+}
+
+async fn log_in_as(b: &Browser, user: &str) -> anyhow::Result<()> {
     b.goto("/login").await?;
     b.shot("login").await;
     b.find("input[name=username]")
         .await?
-        .send_keys("officer")
+        .send_keys(user)
         .await?;
     b.find("input[name=password]")
         .await?
@@ -241,7 +253,7 @@ async fn log_in(b: &Browser) -> anyhow::Result<()> {
         .await?;
     b.click("form button[type=submit]").await?;
     b.wait_text("the signed-in page", |text, url| {
-        url.path() != "/login" && text.contains("officer")
+        url.path() != "/login" && text.contains(user)
     })
     .await?;
     Ok(())
@@ -424,6 +436,221 @@ async fn language_persists(b: &Browser) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Opens the household in row `row` (1-based) of the ledger and returns its page's text.
+async fn open_household(b: &Browser, row: usize) -> anyhow::Result<String> {
+    b.goto("/households").await?;
+    b.click(&format!("table.ledger tbody tr:nth-child({row}) td a"))
+        .await?;
+    b.wait_text("the household page", |_, url| {
+        url.path().starts_with("/households/")
+    })
+    .await
+}
+
+/// Record a typed change: the household page's "edit household" form, a new address with a
+/// reason; the page shows the new address and the change in its history.
+async fn typed_change(b: &Browser) -> anyhow::Result<()> {
+    open_household(b, 1).await?;
+    let address = format!("浏览器测试路 {} 号", b.device);
+    b.click("#change-edit_household summary").await?;
+    let field = b.find("#change-edit_household input[name=address]").await?;
+    field.clear().await?;
+    field.send_keys(&address).await?;
+    b.find("#change-edit_household input[name=reason]")
+        .await?
+        .send_keys("入户核实，地址变更")
+        .await?;
+    b.shot("typed-change-form").await;
+    b.click("#change-edit_household button[type=submit]")
+        .await?;
+    let page = b
+        .wait_text("the household with its new address", |text, url| {
+            url.path().starts_with("/households/") && text.contains(&address)
+        })
+        .await?;
+    ensure!(
+        page.contains("入户核实，地址变更"),
+        "the history shows the reason:\n{page}"
+    );
+    b.shot("typed-change-done").await;
+    Ok(())
+}
+
+/// Import a file with errors and read its error report: the batch page lists each problem with
+/// its row, column and field, and links the report as .xlsx and .csv.
+async fn import_error_report(b: &Browser) -> anyhow::Result<()> {
+    b.goto("/imports").await?;
+    b.find("form.upload input[type=file]")
+        .await?
+        .send_keys(&b.bad_file.display().to_string())
+        .await?;
+    b.click("form.upload button[type=submit]").await?;
+    b.wait_text("the import's result", |_, url| {
+        url.path().starts_with("/imports/")
+    })
+    .await?;
+    let issues = b
+        .client
+        .find_all(Locator::Css("table.ledger.issues tbody tr"))
+        .await?;
+    ensure!(
+        !issues.is_empty(),
+        "the report lists problems:\n{}",
+        b.text().await?
+    );
+    let first = issues[0].find_all(Locator::Css("td")).await?;
+    let row = first[0].text().await?;
+    ensure!(
+        row.trim().parse::<u64>().is_ok_and(|n| n >= 2),
+        "a problem names its row (the header is row 1): {row:?}"
+    );
+    let field = first[2].text().await?;
+    let message = first[6].text().await?;
+    ensure!(
+        !field.trim().is_empty() && !message.trim().is_empty(),
+        "a problem names its field and says what is wrong"
+    );
+    b.find("a[href$='report.xlsx']")
+        .await
+        .context("the .xlsx report")?;
+    b.find("a[href$='report.csv']")
+        .await
+        .context("the .csv report")?;
+    b.shot("import-report").await;
+    Ok(())
+}
+
+/// Open a warning and its explanation: from the warnings list to one warning, whose page names
+/// its rules and explains, line by line, what in the feeds raised it.
+async fn warning_explanation(b: &Browser) -> anyhow::Result<()> {
+    b.goto("/warnings").await?;
+    b.shot("warnings").await;
+    b.click("table.ledger tbody tr td a[href^='/warnings/']")
+        .await?;
+    b.wait_text("the warning", |_, url| url.path().starts_with("/warnings/"))
+        .await?;
+    b.find("ul.explanation li")
+        .await
+        .context("the explanation")?;
+    let explanation = b.find("ul.explanation").await?.text().await?;
+    ensure!(
+        explanation.chars().count() > 10,
+        "the explanation says something: {explanation:?}"
+    );
+    b.find("h2 + ul li code").await.context("the rule's code")?;
+    b.shot("warning").await;
+    Ok(())
+}
+
+/// The stage shown in the case page's heading.
+async fn case_stage(b: &Browser) -> anyhow::Result<String> {
+    Ok(b.find("h1 .tag").await?.text().await?)
+}
+
+/// Logs out and in again as `user`.
+async fn switch_user(b: &Browser, user: &str) -> anyhow::Result<()> {
+    b.goto("/").await?;
+    b.click("form.inline button").await?;
+    b.wait_text("the login page", |_, url| url.path() == "/login")
+        .await?;
+    log_in_as(b, user).await
+}
+
+/// Fills in and submits the step form of `command` on the case page, the way a user would: ticks
+/// what must be ticked, writes what must be written, types the `typed` fields, keeps the dates
+/// and choices offered; waits for the case's next stage.
+async fn case_step(b: &Browser, command: &str, typed: &[(&str, &str)]) -> anyhow::Result<String> {
+    let before = case_stage(b).await?;
+    let form = format!("form.step:has(input[name=command][value={command}])");
+    b.find(&form)
+        .await
+        .with_context(|| format!("the {command} step is offered"))?;
+    b.client
+        .execute(
+            "const f = document.querySelector(arguments[0]);
+             for (const e of f.querySelectorAll('input[type=checkbox][required]')) e.checked = true;
+             for (const e of f.querySelectorAll('textarea, input[type=text]'))
+               if (e.required && !e.value) e.value = '经核实情况属实';
+             const risk = f.querySelector('input[name=risks]'); if (risk) risk.checked = true;",
+            vec![serde_json::Value::String(form.clone())],
+        )
+        .await?;
+    for (name, value) in typed {
+        b.find(&format!("{form} [name={name}]"))
+            .await?
+            .send_keys(value)
+            .await?;
+    }
+    b.click(&format!("{form} button[type=submit]")).await?;
+    let start = Instant::now();
+    loop {
+        if let Ok(stage) = case_stage(b).await
+            && stage != before
+        {
+            return Ok(stage);
+        }
+        if let Ok(refused) = b.client.find(Locator::Css("p.banner[role=alert]")).await {
+            bail!("the {command} step was refused: {}", refused.text().await?);
+        }
+        ensure!(
+            start.elapsed() < WAIT,
+            "the case stayed at {before} after {command}:\n{}",
+            b.text().await?
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Move a case through its steps, each by the role it belongs to: the village cadre opens a clue
+/// on a household's assistance page and verifies it, the county officer compares, the cadre
+/// holds the democratic appraisal and posts the notice.
+async fn case_steps(b: &Browser) -> anyhow::Result<()> {
+    switch_user(b, "cadre").await?;
+    // A different household on each device: one open case per household.
+    let row = if b.device == "phone" { 2 } else { 1 };
+    b.goto(&format!("/households?region={}", b.village)).await?;
+    b.click(&format!("table.ledger tbody tr:nth-child({row}) td a"))
+        .await?;
+    b.wait_text("the household page", |_, url| {
+        url.path().starts_with("/households/")
+    })
+    .await?;
+    b.click("a[href$='/assistance']").await?;
+    b.wait_text("the assistance page", |_, url| {
+        url.path().ends_with("/assistance")
+    })
+    .await?;
+    b.find("form.step textarea[name=summary]")
+        .await?
+        .send_keys("村民反映该户近期因病支出较大")
+        .await?;
+    b.click("form.step button[type=submit]").await?;
+    b.wait_text("the new case", |_, url| url.path().starts_with("/cases/"))
+        .await?;
+    let case = b.url().await?.path().to_owned();
+    let mut stages = vec![case_stage(b).await?];
+    b.shot("case-clue").await;
+    stages.push(case_step(b, "verify", &[]).await?);
+    switch_user(b, "officer").await?;
+    b.goto(&case).await?;
+    stages.push(case_step(b, "compare", &[]).await?);
+    switch_user(b, "cadre").await?;
+    b.goto(&case).await?;
+    stages.push(case_step(b, "appraise", &[("attendees", "12"), ("votes_for", "11")]).await?);
+    stages.push(case_step(b, "post_notice", &[]).await?);
+    b.shot("case-notice").await;
+    let mut distinct = stages.clone();
+    distinct.dedup();
+    ensure!(distinct.len() == 5, "five stages, one per step: {stages:?}");
+    // The steps are on the case's record.
+    let text = b.text().await?;
+    for step in ["入户核实", "信息比对", "民主评议", "公示"] {
+        ensure!(text.contains(step), "{step} on the case page:\n{text}");
+    }
+    switch_user(b, "officer").await?;
+    Ok(())
+}
+
 /// Logs in and runs every journey on one device; a failing journey leaves a screenshot
 /// `failed-<journey>.png` and names the journey, the device and what it waited for.
 async fn journeys(b: &Browser) -> anyhow::Result<()> {
@@ -438,6 +665,52 @@ async fn journeys(b: &Browser) -> anyhow::Result<()> {
     b.goto("/").await?;
     b.click("form.inline button").await?;
     Ok(())
+}
+
+/// The village with the most rows in the registry file (a 12-digit code starting 431026): it
+/// has households enough for a case on each device.
+fn first_village(registry: &Path) -> String {
+    let text = std::fs::read_to_string(registry).unwrap();
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for line in text.lines().skip(1) {
+        if let Some(code) = line.split(',').find(|cell| {
+            cell.len() == 12
+                && cell.starts_with("431026")
+                && cell.bytes().all(|c| c.is_ascii_digit())
+        }) {
+            *counts.entry(code.to_owned()).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(code, _)| code)
+        .unwrap_or_else(|| panic!("a village code in {}", registry.display()))
+}
+
+/// A medical-insurance feed (formats.md §3) with a costly hospital stay, last week, for three
+/// persons of the registry file.
+fn medical_feed(registry: &Path) -> String {
+    let text = std::fs::read_to_string(registry).unwrap();
+    let ids: Vec<String> = text
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            line.split(',')
+                .find(|cell| cell.len() == 18 && cell.starts_with("431026"))
+                .map(str::to_owned)
+        })
+        .take(3)
+        .collect();
+    assert_eq!(ids.len(), 3, "ID numbers in {}", registry.display());
+    let day = (chrono::Utc::now() + chrono::Duration::hours(8) - chrono::Duration::days(7))
+        .format("%Y-%m-%d")
+        .to_string();
+    let mut csv = "证件号码,结算日期,医疗总费用,政策范围内个人自付,记录编号\n".to_owned();
+    for (i, id) in ids.iter().enumerate() {
+        csv.push_str(&format!("{id},{day},60000,40000,B{i}\n"));
+    }
+    csv
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -459,7 +732,57 @@ async fn core_journeys_in_headless_chromium() {
         "5",
         "--database",
         &db,
+        "--csv-out",
+        &dir.path().join("registry").display().to_string(),
     ]);
+    // A registry file with errors to import, and a medical feed naming three members of the
+    // registry, screened: warnings to open.
+    let bad = dir.path().join("bad");
+    uplift(&[
+        "synth",
+        "--county",
+        "431026",
+        "--households",
+        "20",
+        "--seed",
+        "9",
+        "--with-errors",
+        "--csv-out",
+        &bad.display().to_string(),
+        "--csv-only",
+    ]);
+    let bad_file = bad.join("households.csv");
+    let village = first_village(&dir.path().join("registry/households.csv"));
+    uplift(&[
+        "user",
+        "add",
+        "cadre",
+        "--role",
+        "village_cadre",
+        "--region",
+        &village,
+        "--password",
+        PASSWORD,
+        "--database",
+        &db,
+        "--as",
+        "browser-test",
+    ]);
+    let feed = dir.path().join("medical.csv");
+    std::fs::write(
+        &feed,
+        medical_feed(&dir.path().join("registry/households.csv")),
+    )
+    .unwrap();
+    uplift(&[
+        "feeds",
+        "import",
+        "medical",
+        &feed.display().to_string(),
+        "--database",
+        &db,
+    ]);
+    uplift(&["screen", "--database", &db]);
     uplift(&[
         "user",
         "add",
@@ -535,6 +858,8 @@ async fn core_journeys_in_headless_chromium() {
                 client: session.clone(),
                 base: base.clone(),
                 device,
+                bad_file: bad_file.clone(),
+                village: village.clone(),
             };
             journeys(&browser).await?;
         }

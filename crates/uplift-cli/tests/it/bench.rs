@@ -39,3 +39,39 @@ fn bench_import_reports_times_ratio_and_memory() {
         assert!(run.err.contains("apt-get install sqlite3"), "{}", run.err);
     }
 }
+
+/// `uplift bench dashboard` on a small city: it settles the village tallies, then prints the
+/// medians of repeated renders, of the first render after a typed change and of as-of replays,
+/// for the county and the city, in process and over HTTP. (The target is out of reach of any
+/// machine's speed here: the test checks what is measured, not how fast.)
+#[test]
+fn bench_dashboard_reports_after_write_and_replay_medians() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("city.sqlite").display());
+    let run = uplift(&[
+        "bench",
+        "dashboard",
+        "--database",
+        &db,
+        "--households",
+        "300",
+        "--runs",
+        "3",
+        "--target-ms",
+        "600000",
+    ]);
+    assert!(run.ok, "{}\n{}", run.out, run.err);
+    for needle in [
+        "settling the village tallies: ",
+        "use case, county 汝城县 431026:",
+        "use case, city 郴州市 4310:",
+        "first view after a typed change, 3 runs: median",
+        "as-of replay, a new date each run, 3 runs: median",
+        "(county page after a typed change,",
+        "(city page, as-of replay,",
+        "(city JSON,",
+        "all medians under 600000 ms",
+    ] {
+        assert!(run.out.contains(needle), "{needle} in {}", run.out);
+    }
+}

@@ -20,6 +20,7 @@ mod feeds;
 mod imports;
 mod projects;
 mod rectify;
+mod paging;
 mod registry;
 mod support;
 mod villages;

@@ -1,6 +1,7 @@
 //! The web layer end to end: the router over a real App on a temporary SQLite database,
 //! driven in-process with `tower::ServiceExt::oneshot`.
 
+mod a11y;
 mod api;
 mod authz;
 mod cases;
@@ -10,6 +11,7 @@ mod dashboard;
 mod docs;
 mod mass_assignment;
 mod photos;
+mod list_exports;
 mod polish;
 mod quality;
 mod support;
