@@ -120,6 +120,10 @@ pub enum Command {
     /// Benchmarks (build with --release).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Export the whole database to portable files in DIR (JSON lines, formats.md CSVs).
+    ExportAll(crate::commands::portable::ExportAllArgs),
+    /// Import a directory written by `export-all` into an empty SQLite or PostgreSQL database.
+    ImportAll(crate::commands::portable::ImportAllArgs),
     /// Encrypt ID numbers and phones at rest (SM4-GCM or AES-256-GCM) with the data key.
     Encrypt(crate::commands::encrypt::EncryptArgs),
     /// Check the database: integrity and counts.

@@ -7,6 +7,7 @@ pub mod encrypt;
 pub mod feeds;
 mod household;
 mod imports;
+pub mod portable;
 mod users;
 
 use std::time::Instant;
@@ -117,6 +118,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(cmd) => bench::run(cmd, &actor).await,
         Command::Household(cmd) => household::run(cmd, &actor).await,
         Command::Encrypt(args) => encrypt::run(args, &actor).await,
+        Command::ExportAll(args) => portable::export_all(args, &actor).await,
+        Command::ImportAll(args) => portable::import_all(args).await,
         Command::Check { database } => {
             let db = open_db(&database.database).await?;
             let store = db.store();

@@ -16,6 +16,8 @@ mod api;
 mod auth;
 mod error;
 mod extract;
+#[doc(hidden)]
+pub mod fuzzing;
 mod i18n;
 mod openapi;
 mod pov;

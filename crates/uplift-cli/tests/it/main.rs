@@ -6,6 +6,7 @@ mod encrypt;
 mod household;
 mod imports;
 mod logs;
+mod portable;
 
 use std::path::Path;
 use std::process::{Command, Output};
