@@ -259,6 +259,10 @@ pub enum BenchCommand {
     /// Write a synthetic registry CSV, import it into a fresh SQLite file, and compare with the
     /// sqlite3 shell's `.import` of the same file (needs the Debian package sqlite3).
     Import(BenchImportArgs),
+    /// Load and soak over HTTP on 127.0.0.1 against `uplift serve` on a city-sized registry:
+    /// mixed reads and writes from N clients, the household page at a fixed rate, and a long
+    /// soak with the server's memory sampled.
+    Load(crate::commands::bench_load::BenchLoadArgs),
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_import;
+pub mod bench_load;
 pub mod bench_screen;
 pub mod encrypt;
 pub mod feeds;
