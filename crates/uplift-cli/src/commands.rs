@@ -228,7 +228,7 @@ pub(crate) async fn load_shipped(store: &dyn Store) -> anyhow::Result<u64> {
     Ok(n)
 }
 
-async fn write_synth(
+pub(crate) async fn write_synth(
     app: &App,
     actor: &str,
     county: &RegionCode,

@@ -498,6 +498,38 @@ pub async fn load(args: BenchLoadArgs, actor: &str) -> anyhow::Result<()> {
         counts.persons,
         counts.income_records
     );
+    // A registry written only in part (an interrupted run) still gets the county in play.
+    let mut in_county = HouseholdFilter::everything();
+    in_county.region = Some(county);
+    let at = ReadAt::current(app.clock.today());
+    if app
+        .store
+        .list_households(&in_county, at, Page::new(1, 1))
+        .await?
+        .total
+        == 0
+    {
+        let counties = app.store.region_children(Some(&city)).await?;
+        let index = counties.iter().position(|r| r.code == county).unwrap_or(0);
+        let share = args.households / u32::try_from(counties.len().max(1))?;
+        let villages = super::county_villages(&app, &county).await?;
+        println!("{county}: {share} households (the county in play was missing)");
+        super::write_synth(
+            &app,
+            actor,
+            &county,
+            share,
+            1000 + index as u64,
+            false,
+            &villages,
+        )
+        .await?;
+    }
+    let counts = app.store.counts().await?;
+    println!(
+        "now {} households, {} persons",
+        counts.households, counts.persons
+    );
     let logins = users::ensure_demo_users(&app, &county).await?;
     let (username, _, _) = logins
         .iter()
@@ -506,9 +538,7 @@ pub async fn load(args: BenchLoadArgs, actor: &str) -> anyhow::Result<()> {
         .clone();
     // The county's households and townships, read once.
     let mut households = Vec::new();
-    let mut filter = HouseholdFilter::everything();
-    filter.region = Some(county);
-    let at = ReadAt::current(app.clock.today());
+    let filter = in_county;
     for page in 1..=20 {
         let got = app
             .store
