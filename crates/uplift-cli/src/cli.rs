@@ -144,6 +144,10 @@ pub enum Command {
     /// Benchmarks (build with --release).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Export the whole database to portable files in DIR (JSON lines, formats.md CSVs).
+    ExportAll(crate::commands::portable::ExportAllArgs),
+    /// Import a directory written by `export-all` into an empty SQLite or PostgreSQL database.
+    ImportAll(crate::commands::portable::ImportAllArgs),
     /// Encrypt ID numbers and phones at rest (SM4-GCM or AES-256-GCM) with the data key.
     Encrypt(crate::commands::encrypt::EncryptArgs),
     /// Check the database: integrity and counts.
@@ -279,6 +283,10 @@ pub enum BenchCommand {
     /// Write a synthetic registry CSV, import it into a fresh SQLite file, and compare with the
     /// sqlite3 shell's `.import` of the same file (needs the Debian package sqlite3).
     Import(BenchImportArgs),
+    /// Load and soak over HTTP on 127.0.0.1 against `uplift serve` on a city-sized registry:
+    /// mixed reads and writes from N clients, the household page at a fixed rate, and a long
+    /// soak with the server's memory sampled.
+    Load(crate::commands::bench_load::BenchLoadArgs),
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_import;
+pub mod bench_load;
 pub mod bench_screen;
 pub mod encrypt;
 pub mod feeds;
@@ -9,6 +10,7 @@ mod household;
 mod imports;
 pub mod projects;
 pub mod rectify;
+pub mod portable;
 mod users;
 pub mod villages;
 
@@ -128,6 +130,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rectify(cmd) => rectify::run_rectify(cmd, &actor).await,
         Command::Tasks(cmd) => rectify::run_tasks(cmd, &actor).await,
         Command::Bulletin(args) => rectify::run_bulletin(args, &actor).await,
+        Command::ExportAll(args) => portable::export_all(args, &actor).await,
+        Command::ImportAll(args) => portable::import_all(args).await,
         Command::Check { database } => {
             let db = open_db(&database.database).await?;
             let store = db.store();
@@ -235,7 +239,7 @@ pub(crate) async fn load_shipped(store: &dyn Store) -> anyhow::Result<u64> {
     Ok(n)
 }
 
-async fn write_synth(
+pub(crate) async fn write_synth(
     app: &App,
     actor: &str,
     county: &RegionCode,

@@ -163,6 +163,16 @@ impl Db {
     /// Restores a snapshot into this database, which must be freshly migrated to the same
     /// migrations and hold no households and no users. All or nothing.
     pub async fn restore(&self, input: &mut dyn BufRead) -> anyhow::Result<Vec<TableDigest>> {
+        self.restore_expecting(input, None).await
+    }
+
+    /// [`Db::restore`], refusing (and writing nothing) unless every table read from the
+    /// snapshot has the row count and hash `expected` gives for it.
+    pub async fn restore_expecting(
+        &self,
+        input: &mut dyn BufRead,
+        expected: Option<&[TableDigest]>,
+    ) -> anyhow::Result<Vec<TableDigest>> {
         let mut lines = input.lines();
         let header: serde_json::Value =
             serde_json::from_str(&lines.next().context("the snapshot is empty")??)
@@ -232,6 +242,25 @@ impl Db {
             }
             insert_json_rows(self.backend, &mut tx, &table, &columns, &integer, &rows).await?;
             digests.push(digest(&table, &rows));
+        }
+        if let Some(expected) = expected {
+            for want in expected {
+                match digests.iter().find(|d| d.table == want.table) {
+                    Some(got) if got == want => {}
+                    Some(got) => bail!(
+                        "table {} differs from its manifest: {} rows {} read, {} rows {} expected; nothing was written",
+                        want.table,
+                        got.rows,
+                        got.sha256,
+                        want.rows,
+                        want.sha256
+                    ),
+                    None => bail!(
+                        "table {} is missing from the snapshot; nothing was written",
+                        want.table
+                    ),
+                }
+            }
         }
         tx.commit().await?;
         Ok(digests)

@@ -17,6 +17,8 @@ mod auth;
 mod error;
 mod extract;
 pub mod forms;
+#[doc(hidden)]
+pub mod fuzzing;
 mod i18n;
 mod openapi;
 mod pov;

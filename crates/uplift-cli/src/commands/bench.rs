@@ -15,15 +15,16 @@ use crate::cli::{BenchCommand, BenchDashboardArgs};
 use crate::startup::{self, open_db};
 
 /// The city of the benchmark: 郴州市.
-const CITY: &str = "4310";
+pub(super) const CITY: &str = "4310";
 /// The county timed alone: 汝城县.
-const COUNTY: &str = "431026";
+pub(super) const COUNTY: &str = "431026";
 
 pub async fn run(cmd: BenchCommand, actor: &str) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Dashboard(args) => dashboard(args, actor).await,
         BenchCommand::Import(args) => super::bench_import::import(args, actor).await,
         BenchCommand::Screen(args) => super::bench_screen::screen(args),
+        BenchCommand::Load(args) => super::bench_load::load(args, actor).await,
     }
 }
 
@@ -255,7 +256,7 @@ impl Writer {
 
 /// Writes the synthetic city unless the database already holds households: each county of the
 /// city gets an even share with its own seed.
-async fn populate(
+pub(super) async fn populate(
     app: &App,
     actor: &str,
     city: &RegionCode,

@@ -71,6 +71,43 @@ fn bench_dashboard_reports_after_write_and_replay_medians() {
         "(city page, as-of replay,",
         "(city JSON,",
         "all medians under 600000 ms",
+/// `uplift bench load` on a small city: every phase reports its operations, the soak its memory
+/// samples, and there are no errors.
+#[test]
+fn bench_load_reports_every_phase_without_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::db_url(dir.path());
+    let run = uplift(&[
+        "bench",
+        "load",
+        "--database",
+        &db,
+        "--households",
+        "330",
+        "--clients",
+        "4",
+        "--mixed-secs",
+        "2",
+        "--page-rate",
+        "20",
+        "--page-secs",
+        "2",
+        "--soak-rate",
+        "10",
+        "--soak-secs",
+        "11",
+    ]);
+    assert!(run.ok, "{}\n{}", run.out, run.err);
+    for needle in [
+        "mixed, 4 clients, closed loop",
+        "household page at 20 req/s, open loop",
+        "soak, mixed at 10 req/s",
+        "household page  GET /households/{id}",
+        "list (JSON)     GET /api/v1/households",
+        "typed change    POST .../changes",
+        "workflow step   POST .../cases",
+        "server RSS (MiB) every 10 s",
+        "zero errors",
     ] {
         assert!(run.out.contains(needle), "{needle} in {}", run.out);
     }

@@ -8,6 +8,7 @@ mod imports;
 mod logs;
 mod villages;
 mod rectify;
+mod portable;
 
 use std::path::Path;
 use std::process::{Command, Output};
