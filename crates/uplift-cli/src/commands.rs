@@ -3,6 +3,7 @@
 mod bench;
 mod bench_import;
 pub mod bench_screen;
+mod bench_screen_stream;
 pub mod feeds;
 mod household;
 mod imports;
