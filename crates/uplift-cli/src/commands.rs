@@ -5,6 +5,7 @@ mod bench_import;
 pub mod bench_load;
 pub mod bench_screen;
 pub mod encrypt;
+mod bench_screen_stream;
 pub mod feeds;
 mod household;
 mod imports;

@@ -13,6 +13,7 @@
 
 mod engine;
 mod model;
+pub mod stream;
 
 pub use engine::{Finding, Screened, households_touched, resolve, screen, screen_households};
 pub use model::{

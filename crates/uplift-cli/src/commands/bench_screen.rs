@@ -1,10 +1,12 @@
 //! `uplift bench screen` (issue 5): a province-shaped screening case in files, screened end to end
 //! by Uplift's engine and by DuckDB (bench/screen_duckdb.py) over the same files.
 //!
-//! Uplift's path: the registry export (formats.md §1), the income file (§2) and every feed file
-//! (§3) are read with the csv crate's `ByteRecord` reader, persons are joined on a fixed
-//! `[u8; 18]` ID key, and `uplift_screen::screen` applies the pack's rules. The two engines must
-//! give the same set of (household, rule) warnings, or the bench fails.
+//! Uplift's path is the streaming one (`bench_screen_stream`, `uplift_screen::stream`): the files
+//! are read in byte pieces by every core, split by hand, persons are found by a packed `u64` key
+//! and feed rows are folded into per-household arrays as they are read. `--check-general` also
+//! runs the general path (`uplift_screen::screen` over every record in memory, what
+//! `uplift screen` uses) and fails unless it gives the same pairs. The engines must give the same
+//! set of (household, rule) warnings, or the bench fails.
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -20,8 +22,7 @@ use uplift_domain::policy::{OutOfPocketRule, PolicyPack};
 use uplift_domain::region::RegionCode;
 use uplift_screen::{
     AssetKind, AssistanceKind, CivilEvent, EducationStatus, EmploymentEvent, Evidence, FeedData,
-    FeedKind, FeedRecord, HouseholdFacts, IdKey, IncomeFacts, PersonFacts, Registry, Target,
-    worker_rank,
+    FeedKind, FeedRecord, HouseholdFacts, IncomeFacts, PersonFacts, Registry, Target, worker_rank,
 };
 
 use crate::cli::PolicyArg;
@@ -49,6 +50,14 @@ pub struct ScreenBenchArgs {
     /// The reference date of the screening.
     #[arg(long, default_value = "2026-04-01")]
     pub as_of: NaiveDate,
+    /// Keep the files that an earlier run with the same sizes and seed left in `--dir` instead of
+    /// generating them again.
+    #[arg(long, requires = "dir")]
+    pub reuse_files: bool,
+    /// Also screen the files through the general engine (every record in memory, as
+    /// `uplift screen` does) and fail unless it gives the same warnings: for small sizes.
+    #[arg(long)]
+    pub check_general: bool,
     #[command(flatten)]
     pub policy: PolicyArg,
 }
@@ -82,17 +91,28 @@ pub fn screen(args: ScreenBenchArgs) -> anyhow::Result<()> {
 }
 
 fn bench(args: &ScreenBenchArgs, pack: &PolicyPack, dir: &Path) -> anyhow::Result<()> {
-    let t = Instant::now();
-    let made = generate(dir, args.persons, args.feed_rows, args.seed)?;
-    println!(
-        "generated {} persons in {} households, {} feed rows, {:.1} MB of CSV in {:.1}s ({})",
-        made.persons,
-        made.households,
-        made.feed_rows,
-        made.bytes as f64 / 1e6,
-        t.elapsed().as_secs_f64(),
-        dir.display()
+    let marker = dir.join("generated.txt");
+    let stamp = format!(
+        "persons={} feed_rows={} seed={}",
+        args.persons, args.feed_rows, args.seed
     );
+    if args.reuse_files && std::fs::read_to_string(&marker).is_ok_and(|s| s == stamp) {
+        println!("reusing the files in {} ({stamp})", dir.display());
+    } else {
+        let _ = std::fs::remove_file(&marker);
+        let t = Instant::now();
+        let made = generate(dir, args.persons, args.feed_rows, args.seed)?;
+        std::fs::write(&marker, &stamp)?;
+        println!(
+            "generated {} persons in {} households, {} feed rows, {:.1} MB of CSV in {:.1}s ({})",
+            made.persons,
+            made.households,
+            made.feed_rows,
+            made.bytes as f64 / 1e6,
+            t.elapsed().as_secs_f64(),
+            dir.display()
+        );
+    }
 
     // (a) Uplift, end to end from the files.
     let t = Instant::now();
@@ -102,8 +122,35 @@ fn bench(args: &ScreenBenchArgs, pack: &PolicyPack, dir: &Path) -> anyhow::Resul
 
     // The floor: reading and parsing the same files, no registry, no rules.
     let t = Instant::now();
-    let parsed = parse_only(dir)?;
+    let files: Vec<&str> = ["registry.csv", "income.csv"]
+        .into_iter()
+        .chain(FEED_FILES.iter().map(|(f, _)| *f))
+        .collect();
+    let parsed = super::bench_screen_stream::parse_only(dir, &files)?;
     let floor_s = t.elapsed().as_secs_f64();
+
+    if args.check_general {
+        let t = Instant::now();
+        let general = screen_files_general(dir, pack, args.as_of)?;
+        println!(
+            "general engine:    {:>8.2} s   ({} pairs, {} unmatched)",
+            t.elapsed().as_secs_f64(),
+            general.pairs.len(),
+            general.unmatched
+        );
+        if general.pairs != ours.pairs || general.unmatched != ours.unmatched {
+            let a: Vec<_> = ours.pairs.difference(&general.pairs).take(10).collect();
+            let b: Vec<_> = general.pairs.difference(&ours.pairs).take(10).collect();
+            bail!(
+                "the streaming and general engines disagree: {} pairs and {} unmatched against {} and {}; only streaming: {a:?}; only general: {b:?}",
+                ours.pairs.len(),
+                ours.unmatched,
+                general.pairs.len(),
+                general.unmatched
+            );
+        }
+        println!("same as the general engine: yes");
+    }
 
     // (b) DuckDB on the same files.
     let script = dir.join("screen_duckdb.py");
@@ -150,20 +197,22 @@ fn bench(args: &ScreenBenchArgs, pack: &PolicyPack, dir: &Path) -> anyhow::Resul
             .join(" ")
     );
     println!(
-        "unmatched feed rows: {} (reported, not dropped)",
-        ours.unmatched
+        "unmatched feed rows: {} of {} live (reported, not dropped)",
+        ours.unmatched,
+        ours.live.unwrap_or(0)
     );
     println!(
         "uplift end-to-end: {uplift_s:>8.2} s   peak {:>7.0} MB (VmHWM)",
         uplift_kb as f64 / 1024.0
     );
     println!(
-        "  of which parse:  {:>8.2} s   (registry+feeds into the engine's structures)",
+        "  of which registry: {:>6.2} s   (registry and income files into the flat registry)",
         ours.load_s
     );
     println!(
-        "parse-only floor:  {floor_s:>8.2} s   ({} rows read and parsed, nothing built)",
-        parsed
+        "parse-only floor:  {floor_s:>8.2} s   ({} rows read and parsed on every core, nothing built); end-to-end is {:.2}x the floor",
+        parsed,
+        uplift_s / floor_s
     );
     println!(
         "duckdb end-to-end: {duck_s:>8.2} s   peak {:>7.0} MB (VmHWM of the Python process; wall includes Python start)",
@@ -288,7 +337,37 @@ fn duckdb_params(pack: &PolicyPack, as_of: NaiveDate) -> String {
 pub struct Outcome {
     pub pairs: BTreeSet<(String, String)>,
     pub unmatched: usize,
+    /// Live feed rows after de-duplication (streaming path only).
+    pub live: Option<u64>,
     pub load_s: f64,
+}
+
+/// Uplift end to end, streaming: the files in, the (household number, rule) pairs out.
+pub fn screen_files(dir: &Path, pack: &PolicyPack, as_of: NaiveDate) -> anyhow::Result<Outcome> {
+    use super::bench_screen_stream as s;
+    let t = Instant::now();
+    let keys = uplift_screen::stream::Interner::default();
+    let registry = s::load_registry(dir, pack, as_of, &keys)?;
+    let load_s = t.elapsed().as_secs_f64();
+    let screened = s::screen_feeds(dir, &FEED_FILES, &registry, &keys, pack, as_of)?;
+    let unmatched = screened.unmatched;
+    let live = Some(screened.live);
+    let pairs = screened
+        .pairs
+        .into_iter()
+        .map(|(h, r)| {
+            (
+                keys.code_text(registry.household_key(h)),
+                r.as_str().to_owned(),
+            )
+        })
+        .collect();
+    Ok(Outcome {
+        pairs,
+        unmatched: unmatched as usize,
+        live,
+        load_s,
+    })
 }
 
 struct Cols {
@@ -321,56 +400,7 @@ fn bad(file: &str, row: u64, field: &str) -> anyhow::Error {
     anyhow::anyhow!("{file}: row {row}: field {field} is not valid")
 }
 
-/// `YYYY-MM-DD`.
-fn date(b: &[u8]) -> Option<NaiveDate> {
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let n = |s: &[u8]| -> Option<u32> {
-        s.iter().try_fold(0u32, |acc, &c| {
-            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-        })
-    };
-    NaiveDate::from_ymd_opt(n(&b[0..4])? as i32, n(&b[5..7])?, n(&b[8..10])?)
-}
-
-/// Yuan with up to two decimals, to fen.
-fn fen(b: &[u8]) -> Option<i64> {
-    let (int, frac) = match b.iter().position(|&c| c == b'.') {
-        Some(p) => (&b[..p], &b[p + 1..]),
-        None => (b, &b""[..]),
-    };
-    if int.is_empty() || frac.len() > 2 {
-        return None;
-    }
-    let mut v: i64 = 0;
-    for &c in int {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(i64::from(c - b'0'))?;
-    }
-    let mut f = 0;
-    for (i, &c) in frac.iter().enumerate() {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        f += i64::from(c - b'0') * if i == 0 { 10 } else { 1 };
-    }
-    v.checked_mul(100)?.checked_add(f)
-}
-
-fn key(b: &[u8]) -> Option<IdKey> {
-    let b = b.trim_ascii();
-    if b.len() != 18 {
-        return None;
-    }
-    let mut k = [0u8; 18];
-    for (d, s) in k.iter_mut().zip(b) {
-        *d = s.to_ascii_uppercase();
-    }
-    Some(k)
-}
+use super::bench_screen_stream::{date, fen, id18 as key};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -685,8 +715,12 @@ fn load_feed(
     Ok(())
 }
 
-/// Uplift end to end: the files in, the (household number, rule) pairs out.
-pub fn screen_files(dir: &Path, pack: &PolicyPack, as_of: NaiveDate) -> anyhow::Result<Outcome> {
+/// The general engine over the same files: every record in memory, `uplift_screen::screen`.
+pub fn screen_files_general(
+    dir: &Path,
+    pack: &PolicyPack,
+    as_of: NaiveDate,
+) -> anyhow::Result<Outcome> {
     let t = Instant::now();
     let registry = load_registry(dir, pack)?;
     let mut records = Vec::new();
@@ -710,36 +744,9 @@ pub fn screen_files(dir: &Path, pack: &PolicyPack, as_of: NaiveDate) -> anyhow::
     Ok(Outcome {
         pairs,
         unmatched: screened.unmatched.len(),
+        live: None,
         load_s,
     })
-}
-
-/// Reads every file with the same reader and parses every field the engine uses, building
-/// nothing: the floor under the end-to-end time. Gives the rows read.
-fn parse_only(dir: &Path) -> anyhow::Result<u64> {
-    let mut rows = 0u64;
-    let mut sink = 0i64;
-    let mut rec = csv::ByteRecord::new();
-    for file in std::iter::once("registry.csv")
-        .chain(std::iter::once("income.csv"))
-        .chain(FEED_FILES.iter().map(|(f, _)| *f))
-    {
-        let mut reader = open(dir, file)?;
-        while reader.read_byte_record(&mut rec)? {
-            rows += 1;
-            for field in rec.iter() {
-                if let Some(d) = date(field) {
-                    sink = sink.wrapping_add(i64::from(d.ordinal()));
-                } else if let Some(k) = key(field) {
-                    sink = sink.wrapping_add(i64::from(k[17]));
-                } else if let Some(f) = fen(field) {
-                    sink = sink.wrapping_add(f);
-                }
-            }
-        }
-    }
-    std::hint::black_box(sink);
-    Ok(rows)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-//! `uplift bench screen` at a small size: a parity test (Uplift's engine and DuckDB must give the
-//! same (household, rule) warnings on the same files), not a timing test. It needs Python with the
-//! duckdb package (`pip install duckdb`).
+//! `uplift bench screen` at a small size: a parity test (Uplift's streaming engine, its general
+//! engine and DuckDB must give the same (household, rule) warnings on the same files), not a
+//! timing test. It needs Python with the duckdb package (`pip install duckdb`).
 
 use super::uplift;
 
@@ -16,10 +16,17 @@ fn bench_screen_small_gives_the_same_warnings_as_duckdb() {
         "30000",
         "--dir",
         dir.to_str().unwrap(),
+        "--check-general",
     ]);
     let _ = std::fs::remove_dir_all(&dir);
     assert!(run.ok, "{}\n{}", run.out, run.err);
     assert!(run.out.contains("same warnings: yes"), "{}", run.out);
+    // The streaming path agrees with the general engine `uplift screen` uses.
+    assert!(
+        run.out.contains("same as the general engine: yes"),
+        "{}",
+        run.out
+    );
     // The case is rich enough to exercise every rule.
     for rule in [
         "INCOME_BELOW_LINE",
