@@ -4,14 +4,14 @@ mod bench;
 mod bench_import;
 pub mod bench_load;
 pub mod bench_screen;
-pub mod encrypt;
 mod bench_screen_stream;
+pub mod encrypt;
 pub mod feeds;
 mod household;
 mod imports;
+pub mod portable;
 pub mod projects;
 pub mod rectify;
-pub mod portable;
 mod users;
 pub mod villages;
 

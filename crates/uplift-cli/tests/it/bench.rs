@@ -71,6 +71,11 @@ fn bench_dashboard_reports_after_write_and_replay_medians() {
         "(city page, as-of replay,",
         "(city JSON,",
         "all medians under 600000 ms",
+    ] {
+        assert!(run.out.contains(needle), "{needle} in {}", run.out);
+    }
+}
+
 /// `uplift bench load` on a small city: every phase reports its operations, the soak its memory
 /// samples, and there are no errors.
 #[test]

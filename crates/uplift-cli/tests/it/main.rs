@@ -6,9 +6,9 @@ mod encrypt;
 mod household;
 mod imports;
 mod logs;
-mod villages;
-mod rectify;
 mod portable;
+mod rectify;
+mod villages;
 
 use std::path::Path;
 use std::process::{Command, Output};
