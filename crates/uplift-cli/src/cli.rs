@@ -115,6 +115,9 @@ pub enum Command {
     /// Benchmarks (build with --release).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Cases: the queue, one case's steps, clues, steps, and their printable documents.
+    #[command(subcommand)]
+    Case(crate::commands::cases::CaseCommand),
     /// Check the database: integrity and counts.
     Check {
         #[command(flatten)]

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_import;
 pub mod bench_screen;
+pub mod cases;
 pub mod feeds;
 mod household;
 mod imports;
@@ -113,6 +114,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => imports::export(args, &actor).await,
         Command::Bench(cmd) => bench::run(cmd, &actor).await,
         Command::Household(cmd) => household::run(cmd, &actor).await,
+        Command::Case(cmd) => cases::run(cmd).await,
         Command::Check { database } => {
             let db = open_db(&database.database).await?;
             let store = db.store();

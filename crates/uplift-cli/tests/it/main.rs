@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_screen;
+mod cases;
 mod household;
 mod imports;
 
