@@ -150,6 +150,9 @@ pub enum Command {
     ImportAll(crate::commands::portable::ImportAllArgs),
     /// Encrypt ID numbers and phones at rest (SM4-GCM or AES-256-GCM) with the data key.
     Encrypt(crate::commands::encrypt::EncryptArgs),
+    /// Cases: the queue, one case's steps, clues, steps, and their printable documents.
+    #[command(subcommand)]
+    Case(crate::commands::cases::CaseCommand),
     /// Check the database: integrity and counts.
     Check {
         #[command(flatten)]

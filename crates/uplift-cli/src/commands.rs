@@ -6,6 +6,7 @@ pub mod bench_load;
 pub mod bench_screen;
 mod bench_screen_stream;
 pub mod encrypt;
+pub mod cases;
 pub mod feeds;
 mod household;
 mod imports;
@@ -133,6 +134,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bulletin(args) => rectify::run_bulletin(args, &actor).await,
         Command::ExportAll(args) => portable::export_all(args, &actor).await,
         Command::ImportAll(args) => portable::import_all(args).await,
+        Command::Case(cmd) => cases::run(cmd).await,
         Command::Check { database } => {
             let db = open_db(&database.database).await?;
             let store = db.store();

@@ -88,3 +88,22 @@ pub fn notice_html(d: &uplift_app::projects::trace::Disclosure) -> anyhow::Resul
 pub fn openapi_json() -> String {
     openapi::document()
 }
+
+/// Reads a case step written as the API's action body (`{"command": "verify", …}`, the
+/// `version` optional), so the CLI takes steps exactly as `POST /api/v1/cases/{id}/actions`
+/// reads them.
+pub fn parse_case_command(
+    mut body: serde_json::Value,
+) -> Result<uplift_domain::case::Command, String> {
+    if let Some(obj) = body.as_object_mut() {
+        obj.entry("version").or_insert(serde_json::json!(0));
+    }
+    let body: api::cases::ActionBody =
+        serde_json::from_value(body).map_err(|e| format!("the step cannot be read: {e}"))?;
+    body.command().map_err(|e| e.view().detail)
+}
+
+/// What a case event recorded, in a line (as the case page and the API show it).
+pub fn case_event_detail(event: &uplift_domain::case::Event) -> String {
+    api::cases::event_detail(event)
+}

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_screen;
 mod encrypt;
+mod cases;
 mod household;
 mod imports;
 mod logs;
