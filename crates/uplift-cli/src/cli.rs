@@ -303,7 +303,8 @@ pub struct BenchDashboardArgs {
     /// Repeated renders per dashboard.
     #[arg(long, default_value_t = 30)]
     pub runs: usize,
-    /// Renders of the live computation (no maintained tallies: a past point of knowledge).
+    /// Renders of the live computation (no maintained tallies: a past point of knowledge); 0
+    /// skips them (they take minutes on a city).
     #[arg(long, default_value_t = 1)]
     pub live_runs: usize,
     /// A PostgreSQL URL: the same measurements run there too, after the first database
