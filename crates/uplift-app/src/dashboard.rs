@@ -123,6 +123,8 @@ pub enum Unit {
     Households,
     Persons,
     Fen,
+    /// Villages (village-indicator figures).
+    Villages,
 }
 
 /// How a figure is best drawn.

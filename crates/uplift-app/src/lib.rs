@@ -8,6 +8,8 @@ use std::sync::Arc;
 use uplift_domain::policy::PolicyBook;
 
 pub mod access;
+pub mod attachments;
+pub mod campaigns;
 pub mod cases;
 pub mod change_input;
 pub mod changes;
@@ -17,12 +19,15 @@ pub mod households;
 pub mod import;
 pub mod imports;
 pub mod policy;
+pub mod projects;
 pub mod quality;
 pub mod quality_survey;
 pub mod rectify;
 pub mod regions;
+pub mod sampling;
 pub mod store;
 pub mod synth;
+pub mod villages;
 
 /// The application: the ports and the policy in force, shared by the CLI and the web layer.
 #[derive(Clone)]

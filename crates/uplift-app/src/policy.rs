@@ -14,10 +14,12 @@ use toml::{Table, Value};
 use uplift_domain::income::Money;
 use uplift_domain::policy::{
     Category, DashboardRules, EliminationRules, HousingGrade, IndustryShare, MainWorkerRule,
-    OutOfPocketRule, PackField, PackProblem, PackScope, PolicyBook, PolicyPack, RiskType,
-    ScreeningRule, ScreeningThresholds, StepLimits, Terminology, TimeLimit,
+    OutOfPocketRule, PackField, PackProblem, PackScope, PolicyBook, PolicyPack, ProjectRules,
+    RiskType, ScreeningRule, ScreeningThresholds, StepLimits, Terminology, TimeLimit,
 };
 use uplift_domain::region::{RegionCode, RegionLevel};
+
+mod villages;
 
 /// One thing wrong with one pack file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -419,8 +421,16 @@ pub fn render_pack(pack: &PolicyPack) -> String {
     let _ = writeln!(
         out,
         "  产业发展比重 Industry share of {} {}: {share}",
-        terms.fund_term_zh(),
-        terms.fund_term_en()
+        pack.projects.fund_term_zh, pack.projects.fund_term_en
+    );
+    let pr = &pack.projects;
+    let _ = writeln!(
+        out,
+        "  项目库 Project library: 监督电话 supervision phone {}; 尽职调查 due diligence: 合作社 cooperatives ≥{} 元, 企业 enterprises ≥{} 元, 市县联合 joint ≥{} 元",
+        pr.supervision_phone,
+        pr.due_diligence_cooperative,
+        pr.due_diligence_enterprise,
+        pr.joint_due_diligence
     );
     let s = &pack.screening;
     let grades: Vec<&str> = s.housing_unsafe_grades.iter().map(|g| g.as_str()).collect();
@@ -514,12 +524,16 @@ const TOP_KEYS: &[&str] = &[
     "identification",
     "elimination",
     "funds",
+    "projects",
     "screening",
     "dashboard",
     "categories",
     "risk_types",
     "time_limits",
     "rules",
+    "village_indicators",
+    "must_visit",
+    "sampling",
     "rectification",
     "rectification_areas",
     "rectification_sources",
@@ -547,6 +561,14 @@ const FUNDS_KEYS: &[&str] = &[
     "industry_share",
     "industry_min_percent",
     "industry_county_percent",
+];
+const PROJECTS_KEYS: &[&str] = &[
+    "fund_term_zh",
+    "fund_term_en",
+    "supervision_phone",
+    "due_diligence_cooperative_yuan",
+    "due_diligence_enterprise_yuan",
+    "joint_due_diligence_yuan",
 ];
 const SCREENING_KEYS: &[&str] = &[
     "edge_band_percent",
@@ -590,6 +612,7 @@ const OVERRIDE_TOP_KEYS: &[&str] = &[
     "identification",
     "elimination",
     "funds",
+    "projects",
     "screening",
     "dashboard",
     "time_limits",
@@ -994,6 +1017,24 @@ fn read_pack(ctx: &mut Ctx, table: &Table) -> Option<PolicyPack> {
         .table(table, "funds", FUNDS_KEYS)
         .map(|t| read_industry_share(ctx, t));
 
+    let projects = ctx.table(table, "projects", PROJECTS_KEYS).map(|t| {
+        let p = "projects";
+        let fund_term_zh = ctx.text(t, p, "fund_term_zh");
+        let fund_term_en = ctx.text(t, p, "fund_term_en");
+        let supervision_phone = ctx.text(t, p, "supervision_phone");
+        let cooperative = ctx.yuan(t, p, "due_diligence_cooperative_yuan");
+        let enterprise = ctx.yuan(t, p, "due_diligence_enterprise_yuan");
+        let joint = ctx.yuan(t, p, "joint_due_diligence_yuan");
+        Some(ProjectRules {
+            fund_term_zh: fund_term_zh?,
+            fund_term_en: fund_term_en?,
+            supervision_phone: supervision_phone?,
+            due_diligence_cooperative: cooperative?,
+            due_diligence_enterprise: enterprise?,
+            joint_due_diligence: joint?,
+        })
+    });
+
     let screening = ctx.table(table, "screening", SCREENING_KEYS).map(|t| {
         let p = "screening";
         let edge_band_percent = ctx.number(t, p, "edge_band_percent", 100, u16::MAX);
@@ -1106,6 +1147,9 @@ fn read_pack(ctx: &mut Ctx, table: &Table) -> Option<PolicyPack> {
         })
     });
 
+    let village_indicators = villages::read_village_indicators(ctx, table);
+    let must_visit = villages::read_must_visit(ctx, table);
+    let sampling = villages::read_sampling(ctx, table);
     let rectification = read_rectification(ctx, table);
 
     let (province, county, name_zh, name_en, year, effective_from, terminology, sources) = header?;
@@ -1131,11 +1175,15 @@ fn read_pack(ctx: &mut Ctx, table: &Table) -> Option<PolicyPack> {
         step_limits: step_limits??,
         elimination: elimination??,
         industry_share: industry_share??,
+        projects: projects??,
         screening: screening??,
         rules: rules?,
         dashboard: DashboardRules {
             min_cell: dashboard??,
         },
+        village_indicators: village_indicators?,
+        must_visit: must_visit?,
+        sampling: sampling?,
         sources: sources?,
         rectification: rectification?,
     };
@@ -1592,6 +1640,13 @@ mod tests {
                     Terminology::Transition2021
                 };
                 assert_eq!(pack.terminology, expected, "{province} {year}");
+                // The pack's fund term follows its regime (a 2025 plan says 衔接资金).
+                let term = if year >= 2026 {
+                    "常态化帮扶资金"
+                } else {
+                    "衔接资金"
+                };
+                assert_eq!(pack.projects.fund_term_zh, term, "{province} {year}");
                 assert_eq!(pack.categories.len(), 3);
                 assert_eq!(pack.risk_sub_types("02").count(), 7);
                 assert!(!render_pack(pack).is_empty());
@@ -1811,7 +1866,7 @@ mod tests {
         assert_eq!(
             errors,
             [
-                "rucheng.toml: key categories: a county pack may not override this key; it may hold pack, monitoring, identification, elimination, funds, screening, dashboard, time_limits",
+                "rucheng.toml: key categories: a county pack may not override this key; it may hold pack, monitoring, identification, elimination, funds, projects, screening, dashboard, time_limits",
                 "rucheng.toml: key pack.terminology: a county pack may not override this key; in [pack] it may hold county, extends, name_zh, name_en, year, effective_from, sources",
             ]
         );

@@ -186,7 +186,11 @@ pub trait Store:
     + crate::cases::CaseStore
     + crate::dashboard::DashboardStore
     + crate::feeds::store::FeedStore
+    + crate::attachments::AttachmentStore
+    + crate::villages::VillageStore
+    + crate::campaigns::CampaignStore
     + crate::rectify::store::RectifyStore
+    + crate::projects::ProjectStore
 {
     /// Which backend this is, for logs and `uplift` output (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;

@@ -86,6 +86,15 @@ pub enum Command {
     Feeds(crate::commands::feeds::FeedsCommand),
     /// Screen the registry against the department feeds (部门筛查预警) and raise warnings.
     Screen(crate::commands::feeds::ScreenArgs),
+    /// Village profiles (村情): living-environment and infrastructure indicators.
+    #[command(subcommand)]
+    Villages(crate::commands::villages::VillagesCommand),
+    /// Concentrated screening campaigns (集中排查).
+    #[command(subcommand)]
+    Campaign(crate::commands::villages::CampaignCommand),
+    /// The assessors' reproducible sample of villages and households (考核评估抽样).
+    #[command(subcommand)]
+    Sample(crate::commands::villages::SampleCommand),
     /// Write a consistent snapshot of the whole database while it runs (JSON lines; restores
     /// into SQLite or PostgreSQL).
     Backup {

@@ -8,6 +8,7 @@ mod household;
 mod imports;
 pub mod rectify;
 mod users;
+pub mod villages;
 
 use std::time::Instant;
 
@@ -71,6 +72,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => users::run(cmd, &actor).await,
         Command::Feeds(cmd) => feeds::run_feeds(cmd, &actor).await,
         Command::Screen(args) => feeds::run_screen(args).await,
+        Command::Villages(cmd) => villages::run_villages(cmd, &actor).await,
+        Command::Campaign(cmd) => villages::run_campaign(cmd, &actor).await,
+        Command::Sample(cmd) => villages::run_sample(cmd, &actor).await,
         Command::Backup { out, database } => {
             let db = open_db(&database.database).await?;
             let file = std::fs::File::create(&out)

@@ -535,39 +535,9 @@ impl CaseStore for Db {
         stamp: &VersionStamp,
     ) -> StoreResult<VisitId> {
         let mut tx = self.begin_write().await?;
-        let id = reserve_keys(&mut tx, "visits", 1).await?;
-        insert_rows(
-            self.backend,
-            &mut tx,
-            "visits (id, household_id, visit_date, visitor, income_above_line, health_ok, schooling_ok, \
-             work_ok, housing_ok, water_ok, findings, problems, follow_ups, photo, valid_from, \
-             recorded_at, actor, source, reason)",
-            19,
-            vec![vec![
-                Cell::Int(id),
-                Cell::Int(household.0),
-                Cell::Text(date_text(visit.date)),
-                Cell::Text(visit.visitor.clone()),
-                opt_bool(visit.income_above_line),
-                opt_bool(visit.health_ok),
-                opt_bool(visit.schooling_ok),
-                opt_bool(visit.work_ok),
-                opt_bool(visit.housing_ok),
-                opt_bool(visit.water_ok),
-                Cell::Text(visit.findings.clone()),
-                Cell::Text(visit.problems.clone()),
-                Cell::Text(visit.follow_ups.clone()),
-                Cell::OptText(visit.photo.clone()),
-                Cell::Text(date_text(stamp.valid_from)),
-                Cell::Text(instant_text(&stamp.recorded_at)),
-                Cell::Text(stamp.actor.clone()),
-                Cell::Text(stamp.source.clone()),
-                Cell::OptText(stamp.reason.clone()),
-            ]],
-        )
-        .await?;
+        let id = insert_visit(self.backend, &mut tx, household, visit, stamp).await?;
         tx.commit().await.map_err(unexpected)?;
-        Ok(VisitId(id))
+        Ok(id)
     }
 
     async fn visits(
@@ -606,4 +576,46 @@ impl CaseStore for Db {
             .collect::<anyhow::Result<_>>()
             .map_err(unexpected)
     }
+}
+
+/// Writes one visit inside the caller's transaction.
+pub(crate) async fn insert_visit(
+    backend: crate::Backend,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    household: HouseholdId,
+    visit: &Visit,
+    stamp: &VersionStamp,
+) -> StoreResult<VisitId> {
+    let id = reserve_keys(tx, "visits", 1).await?;
+    insert_rows(
+        backend,
+        tx,
+        "visits (id, household_id, visit_date, visitor, income_above_line, health_ok, schooling_ok, \
+         work_ok, housing_ok, water_ok, findings, problems, follow_ups, photo, valid_from, \
+         recorded_at, actor, source, reason)",
+        19,
+        vec![vec![
+            Cell::Int(id),
+            Cell::Int(household.0),
+            Cell::Text(date_text(visit.date)),
+            Cell::Text(visit.visitor.clone()),
+            opt_bool(visit.income_above_line),
+            opt_bool(visit.health_ok),
+            opt_bool(visit.schooling_ok),
+            opt_bool(visit.work_ok),
+            opt_bool(visit.housing_ok),
+            opt_bool(visit.water_ok),
+            Cell::Text(visit.findings.clone()),
+            Cell::Text(visit.problems.clone()),
+            Cell::Text(visit.follow_ups.clone()),
+            Cell::OptText(visit.photo.clone()),
+            Cell::Text(date_text(stamp.valid_from)),
+            Cell::Text(instant_text(&stamp.recorded_at)),
+            Cell::Text(stamp.actor.clone()),
+            Cell::Text(stamp.source.clone()),
+            Cell::OptText(stamp.reason.clone()),
+        ]],
+    )
+    .await?;
+    Ok(VisitId(id))
 }

@@ -15,7 +15,9 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 use uplift_app::store::Store;
 
 mod access;
+mod attachments;
 mod backup;
+mod campaigns;
 mod cases;
 mod changes;
 mod codec;
@@ -23,8 +25,10 @@ mod dashboard;
 mod feeds;
 mod imports;
 mod migrate;
+mod projects;
 mod rectify;
 mod registry;
+mod villages;
 
 pub use backup::TableDigest;
 pub use migrate::{MigrationReport, known as known_migrations};

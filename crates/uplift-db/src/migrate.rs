@@ -56,10 +56,28 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0010_registry_epoch.sql"),
     },
     Migration {
+        version: 11,
+        name: "attachments",
+        sqlite: include_str!("../migrations/sqlite/0011_attachments.sql"),
+        postgres: include_str!("../migrations/postgres/0011_attachments.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "villages_campaigns",
+        sqlite: include_str!("../migrations/sqlite/0013_villages_campaigns.sql"),
+        postgres: include_str!("../migrations/postgres/0013_villages_campaigns.sql"),
+    },
+    Migration {
         version: 14,
         name: "rectification",
         sqlite: include_str!("../migrations/sqlite/0014_rectification.sql"),
         postgres: include_str!("../migrations/postgres/0014_rectification.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "projects",
+        sqlite: include_str!("../migrations/sqlite/0012_projects.sql"),
+        postgres: include_str!("../migrations/postgres/0012_projects.sql"),
     },
 ];
 

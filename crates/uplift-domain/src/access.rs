@@ -79,6 +79,12 @@ pub enum Action {
     RecordAssistance,
     /// Propose a household for risk elimination.
     ProposeElimination,
+    /// Record village living-environment and infrastructure indicators (村情).
+    EditVillageProfile,
+    /// Open a concentrated screening campaign (集中排查) of a county.
+    ManageCampaign,
+    /// Draw the assessors' sample of villages and households and export its visit forms.
+    DrawSample,
     // Rectification ledger and five-level responsibility (roles in `crate::rectify::role_may`).
     /// Read the rectification ledger, the responsibility tree, its tasks and bulletins.
     ReadRectification,
@@ -90,6 +96,14 @@ pub enum Action {
     SignOffRectification,
     /// Name secretaries and work units, assign tasks down the tree.
     ManageResponsibility,
+    /// Propose a project to the project library (村申报; townships for cross-village projects).
+    ProposeProject,
+    /// Township review of a village's project (乡审核).
+    ReviewProject,
+    /// County decision on a project (县审定).
+    DecideProject,
+    /// Fund plans, allocations, payments, acceptance, assets and their income (county).
+    ManageFunds,
 }
 
 /// A personal field that domain.md §5.2 forbids publishing.
@@ -182,6 +196,8 @@ impl Role {
                     | AppraiseCase
                     | RecordAssistance
                     | ProposeElimination
+                    | EditVillageProfile
+                    | ProposeProject
             ),
             Role::Helper => matches!(action, ReadRegistry | ReadHistory | RecordAssistance),
             Role::TownshipReviewer => matches!(
@@ -195,6 +211,9 @@ impl Role {
                     | ReviewCase
                     | AnnounceCase
                     | RecordAssistance
+                    | EditVillageProfile
+                    | ProposeProject
+                    | ReviewProject
             ),
             Role::CountyOfficer => matches!(
                 action,
@@ -210,11 +229,20 @@ impl Role {
                     | AnnounceCase
                     | RecordAssistance
                     | ProposeElimination
+                    | EditVillageProfile
+                    | ManageCampaign
+                    | DrawSample
+                    | ProposeProject
+                    | DecideProject
+                    | ManageFunds
             ),
             Role::CountyAdmin => true,
             Role::CityViewer | Role::ProvinceViewer => matches!(action, ReadRegistry),
             Role::DepartmentClerk => matches!(action, UploadFeed | ReadFeedSummary),
-            Role::Auditor => matches!(action, ReadRegistry | ReadHistory | ReadAuditLog | Unmask),
+            Role::Auditor => matches!(
+                action,
+                ReadRegistry | ReadHistory | ReadAuditLog | Unmask | DrawSample
+            ),
         }
     }
 

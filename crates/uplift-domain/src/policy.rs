@@ -245,6 +245,37 @@ pub enum IndustryShare {
     StableAtProvincialLevel { county_percent: Option<u8> },
 }
 
+/// Project and fund rules (domain.md §9): the fund terms of the regime, the supervision phone
+/// of public notices, and the due-diligence thresholds of the project library.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectRules {
+    /// 衔接资金 (2021–2025) or 常态化帮扶资金 (from 2026).
+    pub fund_term_zh: String,
+    pub fund_term_en: String,
+    /// The supervision phone printed on public notices (12317 nationally).
+    pub supervision_phone: String,
+    /// Cooperative or family-farm projects from this amount get county due diligence.
+    pub due_diligence_cooperative: Money,
+    /// Agribusiness projects from this amount get county due diligence.
+    pub due_diligence_enterprise: Money,
+    /// Any project from this amount gets joint city–county due diligence.
+    pub joint_due_diligence: Money,
+}
+
+impl ProjectRules {
+    /// The regime's terms with the national phone and Sichuan's thresholds (tests and fixtures).
+    pub fn of_regime(terminology: Terminology) -> ProjectRules {
+        ProjectRules {
+            fund_term_zh: terminology.fund_term_zh().to_owned(),
+            fund_term_en: terminology.fund_term_en().to_owned(),
+            supervision_phone: "12317".to_owned(),
+            due_diligence_cooperative: Money::from_yuan(300_000),
+            due_diligence_enterprise: Money::from_yuan(1_000_000),
+            joint_due_diligence: Money::from_yuan(5_000_000),
+        }
+    }
+}
+
 /// A housing safety grade appraised by county housing departments (domain.md §4.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum HousingGrade {
@@ -384,10 +415,18 @@ pub struct PolicyPack {
     pub step_limits: StepLimits,
     pub elimination: EliminationRules,
     pub industry_share: IndustryShare,
+    /// Project library and fund rules (`[projects]`).
+    pub projects: ProjectRules,
     pub screening: ScreeningThresholds,
     /// The early-warning rules (`[[rules]]`).
     pub rules: Vec<ScreeningRule>,
     pub dashboard: DashboardRules,
+    /// Village living-environment and infrastructure indicators (`[[village_indicators]]`).
+    pub village_indicators: Vec<crate::village::VillageIndicator>,
+    /// The must-visit groups of concentrated screening (`[[must_visit]]`, 八必访).
+    pub must_visit: Vec<crate::campaign::MustVisitRule>,
+    /// The assessors' sample (`[sampling]`); none when the pack sets none.
+    pub sampling: Option<crate::campaign::SamplingRules>,
     /// Where the values come from, one citation per entry.
     pub sources: Vec<String>,
     /// The rectification ledger's codebooks and limits (`[rectification]`), where the pack has them.
@@ -801,6 +840,11 @@ mod tests {
                 min_months_income_stable: 6,
             },
             industry_share: IndustryShare::MinPercent(60),
+            projects: ProjectRules::of_regime(if year >= 2026 {
+                Terminology::Normalised2026
+            } else {
+                Terminology::Transition2021
+            }),
             screening: ScreeningThresholds {
                 edge_band_percent: 150,
                 income_drop_percent: 50,
@@ -821,6 +865,9 @@ mod tests {
             },
             rules: Vec::new(),
             dashboard: DashboardRules { min_cell: 5 },
+            village_indicators: Vec::new(),
+            must_visit: Vec::new(),
+            sampling: None,
             sources: Vec::new(),
             rectification: None,
         }

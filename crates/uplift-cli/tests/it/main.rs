@@ -5,6 +5,7 @@ mod bench_screen;
 mod household;
 mod imports;
 mod rectify;
+mod villages;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -5,6 +5,7 @@
 //! `scripts/test` starts one). Without it the PostgreSQL half fails: it is never skipped.
 
 mod access;
+mod attachments;
 mod backup;
 mod bulletin;
 mod cases;
@@ -13,6 +14,8 @@ mod dashboard;
 mod dashboard_cache;
 mod feeds;
 mod imports;
+mod projects;
 mod rectify;
 mod registry;
 mod support;
+mod villages;

@@ -77,6 +77,9 @@ pub(crate) fn pack() -> PolicyPack {
         industry_share: IndustryShare::StableAtProvincialLevel {
             county_percent: None,
         },
+        projects: crate::policy::ProjectRules::of_regime(
+            crate::policy::Terminology::Normalised2026,
+        ),
         screening: ScreeningThresholds {
             edge_band_percent: 150,
             income_drop_percent: 50,
@@ -97,6 +100,9 @@ pub(crate) fn pack() -> PolicyPack {
         },
         rules: vec![],
         dashboard: DashboardRules { min_cell: 5 },
+        village_indicators: Vec::new(),
+        must_visit: Vec::new(),
+        sampling: None,
         sources: vec![],
         rectification: None,
     }

@@ -112,6 +112,7 @@ fn unit_name(u: Unit) -> &'static str {
         Unit::Households => "households",
         Unit::Persons => "persons",
         Unit::Fen => "fen",
+        Unit::Villages => "villages",
     }
 }
 

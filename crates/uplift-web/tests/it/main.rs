@@ -9,6 +9,7 @@ mod dashboard;
 mod docs;
 mod polish;
 mod quality;
+mod rectify;
 mod support;
 mod ui;
 mod uploads;
