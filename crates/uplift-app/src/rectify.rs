@@ -11,7 +11,6 @@ pub mod responsibility;
 pub mod store;
 
 use chrono::NaiveDate;
-use sha2::{Digest, Sha256};
 use uplift_domain::access::{Action, Role};
 use uplift_domain::household::{Codebook as _, HouseholdNo};
 use uplift_domain::rectify::{
@@ -221,10 +220,6 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Takes a command on a problem. `uploads` are the evidence of a progress report (ignored for
 /// other commands, which carry none). Returns the problem after the step.
 pub async fn act(
@@ -249,17 +244,32 @@ pub async fn act(
         actor: actor(by)?,
         rules,
     };
+    // Evidence goes through the attachment checks (JPEG, PNG or PDF by its bytes, the size
+    // limit, a clean name) and is stored as attachments with the step.
+    let now = app.clock.now();
     let (command, files) = match command {
         Command::Report(mut progress) => {
             let mut files = Vec::new();
             for u in uploads {
+                let file = crate::attachments::prepare(
+                    store::EVIDENCE,
+                    id.0,
+                    crate::attachments::Upload {
+                        filename: u.file_name,
+                        declared_type: Some(u.content_type),
+                        bytes: u.bytes,
+                    },
+                    &by.name,
+                    now,
+                )
+                .map_err(|e| RectifyFailure::Invalid(e.to_string()))?;
                 progress.evidence.push(Evidence {
-                    file_name: u.file_name.trim().to_owned(),
-                    content_type: u.content_type,
-                    size: u.bytes.len() as u64,
-                    sha256: hex(&Sha256::digest(&u.bytes)),
+                    file_name: file.filename.clone(),
+                    content_type: file.content_type.mime().to_owned(),
+                    size: file.content.len() as u64,
+                    sha256: file.sha256.clone(),
                 });
-                files.push(u.bytes);
+                files.push(file);
             }
             (Command::Report(progress), files)
         }
@@ -284,7 +294,9 @@ async fn get_unchecked(app: &App, by: &Principal, id: ProblemId) -> RectifyResul
     view(app, by, record)
 }
 
-/// The bytes of one evidence file, if the principal may see the problem.
+/// The bytes of one evidence file (the `index`th of the report at step `seq`), if the principal
+/// may see the problem. The problem's attachments are in upload order, so the file is the one
+/// after every file of the earlier reports; its SHA-256 must be the one the report recorded.
 pub async fn evidence(
     app: &App,
     by: &Principal,
@@ -292,16 +304,46 @@ pub async fn evidence(
     seq: u32,
     index: u32,
 ) -> RectifyResult<EvidenceFile> {
-    get(app, by, id).await?;
-    app.store
-        .evidence_file(id, seq, index)
+    let v = get(app, by, id).await?;
+    let missing = || {
+        RectifyFailure::Store(StoreError::NotFound(format!(
+            "evidence {seq}/{index} of problem {}",
+            id.0
+        )))
+    };
+    let mut before = 0usize;
+    let mut wanted = None;
+    for (i, (event, _)) in v.record.events.iter().enumerate() {
+        let Event::Reported(p) = event else { continue };
+        if i as u32 + 1 == seq {
+            wanted = p
+                .evidence
+                .get(index as usize)
+                .map(|e| (before + index as usize, e));
+            break;
+        }
+        before += p.evidence.len();
+    }
+    let (ordinal, meta) = wanted.ok_or_else(missing)?;
+    let stored = app.store.attachments_of(store::EVIDENCE, id.0).await?;
+    let attachment = stored.get(ordinal).ok_or_else(missing)?;
+    let file = app
+        .store
+        .attachment(attachment.id)
         .await?
-        .ok_or_else(|| {
-            RectifyFailure::Store(StoreError::NotFound(format!(
-                "evidence {seq}/{index} of problem {}",
+        .ok_or_else(missing)?;
+    if file.meta.sha256 != meta.sha256 {
+        return Err(RectifyFailure::Store(StoreError::Unexpected(
+            anyhow::anyhow!(
+                "evidence {seq}/{index} of problem {} does not match its report",
                 id.0
-            )))
-        })
+            ),
+        )));
+    }
+    Ok(EvidenceFile {
+        meta: meta.clone(),
+        bytes: file.content,
+    })
 }
 
 /// The codebook name of a code, in Chinese and English, or the code itself.

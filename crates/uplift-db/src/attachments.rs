@@ -22,7 +22,7 @@ use crate::{Backend, Db};
 const META_COLUMNS: &str =
     "id, owner_kind, owner_id, filename, content_type, size, sha256, uploaded_by, uploaded_at";
 
-async fn insert(
+pub(crate) async fn insert(
     backend: Backend,
     tx: &mut Transaction<'static, Any>,
     items: &[NewAttachment],

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, Row};
 use uplift_app::rectify::store::{
-    EvidenceFile, NewTask, ProblemFilter, ProblemId, ProblemRecord, RectifyStore, Responsibility,
+    EVIDENCE, NewTask, ProblemFilter, ProblemId, ProblemRecord, RectifyStore, Responsibility,
     TaskId, TaskRecord, TaskTarget,
 };
 use uplift_app::store::{Scope, StoreError, StoreResult};
@@ -185,24 +185,6 @@ fn scope_sql(scope: &Scope) -> String {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
-}
-
-fn unhex(s: &str) -> anyhow::Result<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        anyhow::bail!("odd hex length");
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).context("stored evidence is not hex"))
-        .collect()
-}
-
 fn bind_all<'q>(
     mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
     binds: Vec<String>,
@@ -304,16 +286,20 @@ impl RectifyStore for Db {
         expected_version: u32,
         event: &Event,
         after: &Problem,
-        files: &[Vec<u8>],
+        files: &[uplift_app::attachments::NewAttachment],
         stamp: &VersionStamp,
     ) -> StoreResult<()> {
         let evidence: &[Evidence] = match event {
             Event::Reported(p) => &p.evidence,
             _ => &[],
         };
-        if evidence.len() != files.len() {
+        if evidence.len() != files.len()
+            || evidence.iter().zip(files).any(|(e, f)| {
+                e.sha256 != f.sha256 || f.owner_kind != EVIDENCE || f.owner_id != problem.0
+            })
+        {
             return Err(StoreError::Invalid(format!(
-                "{} evidence entries but {} files",
+                "the report's {} evidence entries do not match its {} files",
                 evidence.len(),
                 files.len()
             )));
@@ -353,33 +339,7 @@ impl RectifyStore for Db {
             vec![event_row(problem.0, next, event, stamp)],
         )
         .await?;
-        let rows: Vec<Vec<Cell>> = evidence
-            .iter()
-            .zip(files)
-            .enumerate()
-            .map(|(i, (e, bytes))| {
-                vec![
-                    Cell::Int(problem.0),
-                    Cell::Int(i64::from(next)),
-                    Cell::Int(i as i64),
-                    Cell::Text(e.file_name.clone()),
-                    Cell::Text(e.content_type.clone()),
-                    Cell::Int(bytes.len() as i64),
-                    Cell::Text(e.sha256.clone()),
-                    Cell::Text(hex(bytes)),
-                ]
-            })
-            .collect();
-        if !rows.is_empty() {
-            insert_rows(
-                self.backend,
-                &mut tx,
-                "problem_evidence (problem_id, seq, idx, file_name, content_type, size, sha256, content_hex)",
-                8,
-                rows,
-            )
-            .await?;
-        }
+        crate::attachments::insert(self.backend, &mut tx, files, None).await?;
         tx.commit().await.map_err(unexpected)?;
         Ok(())
     }
@@ -408,40 +368,6 @@ impl RectifyStore for Db {
             sql.push_str(&format!(" AND p.state = ${}", binds.len()));
         }
         self.load_problems(sql, binds).await
-    }
-
-    async fn evidence_file(
-        &self,
-        problem: ProblemId,
-        seq: u32,
-        index: u32,
-    ) -> StoreResult<Option<EvidenceFile>> {
-        let row = sqlx::query(
-            "SELECT file_name, content_type, size, sha256, content_hex FROM problem_evidence \
-             WHERE problem_id = $1 AND seq = $2 AND idx = $3",
-        )
-        .bind(problem.0)
-        .bind(i64::from(seq))
-        .bind(i64::from(index))
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unexpected)?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let read = || -> anyhow::Result<EvidenceFile> {
-            let size: i64 = row.try_get("size")?;
-            Ok(EvidenceFile {
-                meta: Evidence {
-                    file_name: row.try_get("file_name")?,
-                    content_type: row.try_get("content_type")?,
-                    size: u64::try_from(size)?,
-                    sha256: row.try_get("sha256")?,
-                },
-                bytes: unhex(&row.try_get::<String, _>("content_hex")?)?,
-            })
-        };
-        Ok(Some(read().map_err(unexpected)?))
     }
 
     async fn save_responsibility(

@@ -132,8 +132,8 @@ pub struct Evidence {
 
 /// The most evidence files one report carries.
 pub const EVIDENCE_MAX: usize = 20;
-/// The largest evidence file, in bytes.
-pub const EVIDENCE_MAX_BYTES: u64 = 10 * 1024 * 1024;
+/// The largest evidence file, in bytes: the attachments facility's limit.
+pub const EVIDENCE_MAX_BYTES: u64 = crate::attachment::MAX_ATTACHMENT_BYTES as u64;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Progress {
@@ -570,7 +570,7 @@ fn check_evidence(evidence: &[Evidence]) -> Result<(), RectifyError> {
             return Err(bad("the file is empty"));
         }
         if e.size > EVIDENCE_MAX_BYTES {
-            return Err(bad("the file is larger than 10 MiB"));
+            return Err(bad("the file is larger than the attachment limit"));
         }
     }
     Ok(())

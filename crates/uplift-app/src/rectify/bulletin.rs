@@ -499,3 +499,45 @@ pub fn sheet(b: &Bulletin) -> Sheet {
         )),
     }
 }
+
+/// The sheet's columns a page holds: rank, name, households, the five indicators, tasks done.
+const PDF_COLUMNS: [usize; 9] = [0, 2, 3, 4, 6, 10, 14, 17, 18];
+
+/// The bulletin as a printable A4 document (render it with `uplift_pdf::render`).
+pub fn document(b: &Bulletin) -> uplift_pdf::Document {
+    let sheet = sheet(b);
+    uplift_pdf::Document {
+        title: format!("{} {} 月度通报", b.region.name, b.month),
+        subtitle: Some(format!(
+            "Monthly bulletin · {} · 统计截至 as of {}",
+            b.region.code, b.as_of
+        )),
+        blocks: vec![
+            uplift_pdf::Block::Paragraph(
+                "排名越小越好；各项数量为可加总的计数，下级合计等于上级。Rank 1 is best; every \
+                 figure is a count, and sub-regions add up to the region."
+                    .to_owned(),
+            ),
+            uplift_pdf::Block::KeyValues(
+                INDICATORS
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, zh, en))| (format!("指标 {}", i + 1), format!("{zh} {en}")))
+                    .collect(),
+            ),
+            // The ranked indicators and their bases; the spreadsheet has every count.
+            uplift_pdf::Block::Table {
+                header: PDF_COLUMNS
+                    .iter()
+                    .map(|i| sheet.headers[*i].clone())
+                    .collect(),
+                rows: sheet
+                    .rows
+                    .iter()
+                    .map(|r| PDF_COLUMNS.iter().map(|i| r[*i].clone()).collect())
+                    .collect(),
+            },
+            uplift_pdf::Block::Signature(format!("{}\n{}", b.region.name, b.as_of)),
+        ],
+    }
+}

@@ -9,6 +9,9 @@ use uplift_domain::version::VersionStamp;
 
 use crate::store::{Scope, StoreResult};
 
+/// The attachment owner kind of a problem's evidence (the owner id is the problem's).
+pub const EVIDENCE: &str = "rectification_evidence";
+
 /// Internal key of a problem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ProblemId(pub i64);
@@ -107,15 +110,16 @@ pub trait RectifyStore: Send + Sync {
     ) -> StoreResult<Vec<ProblemId>>;
 
     /// Appends an event if the problem still holds `expected_version` events; otherwise
-    /// `StoreError::Conflict` and nothing is written. `files` are the bytes of a report's
-    /// evidence, in the order of its `Evidence` list.
+    /// `StoreError::Conflict` and nothing is written. `files` are a report's evidence, in the
+    /// order of its `Evidence` list, stored as attachments (owner kind [`EVIDENCE`], the
+    /// problem's id) in the same transaction.
     async fn append_problem_event(
         &self,
         problem: ProblemId,
         expected_version: u32,
         event: &Event,
         after: &Problem,
-        files: &[Vec<u8>],
+        files: &[crate::attachments::NewAttachment],
         stamp: &VersionStamp,
     ) -> StoreResult<()>;
 
@@ -128,14 +132,6 @@ pub trait RectifyStore: Send + Sync {
 
     /// Problems in the filter, oldest first.
     async fn list_problems(&self, filter: &ProblemFilter) -> StoreResult<Vec<ProblemRecord>>;
-
-    /// The bytes of the `index`th evidence file of the report at event `seq` (1-based).
-    async fn evidence_file(
-        &self,
-        problem: ProblemId,
-        seq: u32,
-        index: u32,
-    ) -> StoreResult<Option<EvidenceFile>>;
 
     /// Records a new version of a region's secretary and units.
     async fn save_responsibility(

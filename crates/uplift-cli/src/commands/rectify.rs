@@ -159,7 +159,7 @@ pub struct BulletinArgs {
     /// YYYY-MM.
     #[arg(long)]
     pub month: String,
-    /// Write the bulletin here (.xlsx or .csv); without it, print it.
+    /// Write the bulletin here (.xlsx, .csv or .pdf); without it, print it.
     #[arg(long)]
     pub out: Option<PathBuf>,
     #[command(flatten)]
@@ -450,6 +450,15 @@ pub async fn run_bulletin(args: BulletinArgs, actor: &str) -> anyhow::Result<()>
     let b = bulletin::bulletin(&app, &by, region(&args.region)?, &args.month).await?;
     let sheet = bulletin::sheet(&b);
     match args.out {
+        Some(out)
+            if out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("pdf")) =>
+        {
+            let bytes = uplift_pdf::render(&bulletin::document(&b))?;
+            std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))?;
+            println!("{} rows → {}", sheet.rows.len(), out.display());
+        }
         Some(out) => {
             write_sheet(&sheet, &out)?;
             println!("{} rows → {}", sheet.rows.len(), out.display());

@@ -104,7 +104,7 @@ fn a_problem_from_the_command_line_is_imported_closed_and_reopened() {
     assert!(!run.ok);
     assert!(run.err.contains("evidence"), "{}", run.err);
     let photo = format!("{d}/现场.jpg");
-    std::fs::write(&photo, [0xff, 0xd8, 0xff, 0xd9]).unwrap();
+    std::fs::write(&photo, [0xff, 0xd8, 0xff, 0xe0, 0x00, 0xff, 0xd9]).unwrap();
     for text in ["第一次进展", "第二次进展"] {
         let run = step(&["report", "--text", text, "--evidence", &photo]);
         assert!(run.ok, "{}", run.err);
@@ -181,6 +181,20 @@ fn a_problem_from_the_command_line_is_imported_closed_and_reopened() {
     ]);
     assert!(run.ok, "{}", run.err);
     assert!(std::fs::read(&out).unwrap().starts_with(b"PK"));
+    let pdf = format!("{d}/bulletin.pdf");
+    let run = uplift(&[
+        "bulletin",
+        "--region",
+        "431026",
+        "--month",
+        "2026-01",
+        "--out",
+        &pdf,
+        "--database",
+        &db,
+    ]);
+    assert!(run.ok, "{}", run.err);
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
     let run = uplift(&[
         "bulletin",
         "--region",

@@ -59,7 +59,7 @@ fn photo(n: u8) -> Upload {
     Upload {
         file_name: format!("现场照片{n}.jpg"),
         content_type: "image/jpeg".into(),
-        bytes: vec![0xff, 0xd8, n, 0xff, 0xd9],
+        bytes: vec![0xff, 0xd8, 0xff, 0xe0, n, 0xff, 0xd9],
     }
 }
 
@@ -158,6 +158,25 @@ async fn a_feedback_problem_from_import_to_reopening(db: Db) {
     .await
     .unwrap();
     assert_eq!((v.problem.reports, v.problem.evidence_since), (2, 3));
+    // Evidence is kept by the attachments facility, with the problem as its owner.
+    use uplift_app::attachments::AttachmentStore;
+    let stored = db
+        .attachments_of(uplift_app::rectify::store::EVIDENCE, id.0)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 3);
+    // A file that is not JPEG, PNG or PDF is refused by name, and nothing is written.
+    let text_file = Upload {
+        file_name: "说明.txt".into(),
+        content_type: "text/plain".into(),
+        bytes: b"hello".to_vec(),
+    };
+    let refused_file = rectify::act(&app, &township, id, report(3), vec![text_file], "test").await;
+    match refused_file {
+        Err(RectifyFailure::Invalid(m)) => assert!(m.contains("说明.txt"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(version(id).await, 4);
     // The evidence comes back byte for byte, to those who may see the problem only.
     let file = rectify::evidence(&app, &county, id, 4, 1).await.unwrap();
     assert_eq!(file.bytes, photo(3).bytes);

@@ -879,7 +879,7 @@ pub(crate) struct BulletinParams {
     pub(crate) region: Option<String>,
     /// `YYYY-MM` (default: this month).
     pub(crate) month: Option<String>,
-    /// `json` (default), `xlsx` or `csv`.
+    /// `json` (default), `xlsx`, `csv` or `pdf`.
     pub(crate) format: Option<String>,
 }
 
@@ -1030,7 +1030,7 @@ pub(crate) fn sheet_response(sheet: &Sheet, format: Format, name: &str) -> Respo
     tag = "rectification",
     params(BulletinParams),
     responses(
-        (status = 200, description = "The bulletin (JSON, or .xlsx/.csv with `format`)", body = BulletinView),
+        (status = 200, description = "The bulletin (JSON, or .xlsx/.csv/.pdf with `format`)", body = BulletinView),
         (status = 400, description = "A parameter is wrong", body = ErrorEnvelope),
         (status = 401, description = "No live session", body = ErrorEnvelope),
         (status = 403, description = "The role may not read bulletins", body = ErrorEnvelope),
@@ -1046,10 +1046,12 @@ pub(crate) async fn get_bulletin(
     let result = async {
         caller.require(Action::ReadRectification)?;
         let Query(params) = params?;
-        let format = match params.format.as_deref().map(str::trim) {
-            None | Some("") | Some("json") => None,
-            Some(f) => Some(Format::parse(f).ok_or_else(|| {
-                ApiError::parameter("format", format!("json, xlsx or csv, found {f:?}"))
+        let wanted = params.format.as_deref().map(str::trim).unwrap_or("");
+        let pdf = wanted == "pdf";
+        let format = match wanted {
+            "" | "json" | "pdf" => None,
+            f => Some(Format::parse(f).ok_or_else(|| {
+                ApiError::parameter("format", format!("json, xlsx, csv or pdf, found {f:?}"))
             })?),
         };
         let b = compute_bulletin(
@@ -1059,13 +1061,25 @@ pub(crate) async fn get_bulletin(
             params.month.as_deref(),
         )
         .await?;
+        let name = format!("bulletin-{}-{}", b.region.code.prefix(), b.month);
+        if pdf {
+            let bytes = uplift_pdf::render(&bulletin::document(&b))
+                .map_err(|e| ApiError::Internal(anyhow::anyhow!(e.to_string())))?;
+            return Ok((
+                [
+                    (CONTENT_TYPE, "application/pdf".to_owned()),
+                    (
+                        CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}.pdf\""),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response());
+        }
         Ok::<_, ApiError>(match format {
             None => Json(bulletin_view(&b)).into_response(),
-            Some(f) => sheet_response(
-                &bulletin::sheet(&b),
-                f,
-                &format!("bulletin-{}-{}", b.region.code.prefix(), b.month),
-            ),
+            Some(f) => sheet_response(&bulletin::sheet(&b), f, &name),
         })
     }
     .await;

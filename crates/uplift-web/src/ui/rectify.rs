@@ -579,6 +579,7 @@ struct BulletinContext {
     b: BulletinView,
     indicators: Vec<&'static str>,
     excel_href: String,
+    pdf_href: String,
 }
 
 pub(crate) async fn bulletin_page(
@@ -604,6 +605,14 @@ pub(crate) async fn bulletin_page(
                 .iter()
                 .map(|(_, zh, en)| if ui.lang == Lang::Zh { *zh } else { *en })
                 .collect(),
+            pdf_href: format!(
+                "/api/v1/bulletin{}",
+                query_string(&[
+                    ("region", &view.region),
+                    ("month", &view.month),
+                    ("format", "pdf")
+                ])
+            ),
             excel_href: format!(
                 "/api/v1/bulletin{}",
                 query_string(&[

@@ -14,6 +14,7 @@ mod mass_assignment;
 mod photos;
 mod polish;
 mod quality;
+mod rectify;
 mod support;
 mod ui;
 mod uploads;
