@@ -21,6 +21,7 @@ mod changes;
 mod codec;
 mod dashboard;
 mod feeds;
+mod import_write;
 mod imports;
 mod migrate;
 mod registry;
@@ -70,6 +71,9 @@ pub struct Db {
     pub(crate) backend: Backend,
     /// Dashboard tallies already computed, valid while the registry epoch stands.
     pub(crate) tallies: Arc<dashboard::TallyCache>,
+    /// The file of a SQLite database (none for PostgreSQL and in-memory SQLite): large imports
+    /// write it through a connection of their own (`import_write.rs`).
+    pub(crate) sqlite_file: Option<std::path::PathBuf>,
 }
 
 impl Db {
@@ -77,6 +81,10 @@ impl Db {
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(url)?;
+        let sqlite_file = match backend {
+            Backend::Sqlite => import_write::sqlite_file(url),
+            Backend::Postgres => None,
+        };
         let url = match backend {
             Backend::Sqlite if !url.contains("mode=") => {
                 let sep = if url.contains('?') { '&' } else { '?' };
@@ -113,6 +121,7 @@ impl Db {
             pool,
             backend,
             tallies: Arc::default(),
+            sqlite_file,
         })
     }
 
