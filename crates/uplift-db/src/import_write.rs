@@ -408,6 +408,55 @@ impl EpochTriggers {
     }
 }
 
+/// When an import at least doubles a version table (a county's first import), inserting into
+/// its secondary indexes row by row (ID numbers and names arrive in random order) costs far
+/// more than building them afterwards with one sort. Such a table's indexes are dropped inside
+/// the transaction and created again from their own stored SQL before the commit, so no other
+/// connection ever sees them missing.
+struct Indexes(Vec<String>);
+
+impl Indexes {
+    fn suspend(tx: &rusqlite::Transaction<'_>, tables: &[(&str, usize)]) -> StoreResult<Indexes> {
+        let mut kept = Vec::new();
+        for (table, adding) in tables {
+            if *adding == 0 {
+                continue;
+            }
+            let existing: i64 = tx
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .map_err(native)?;
+            if (*adding as i64) < existing {
+                continue;
+            }
+            let mut statement = tx
+                .prepare(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 \
+                     AND sql IS NOT NULL",
+                )
+                .map_err(native)?;
+            let found: Vec<(String, String)> = statement
+                .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(native)?
+                .collect::<Result<_, _>>()
+                .map_err(native)?;
+            drop(statement);
+            for (name, sql) in found {
+                tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+                    .map_err(native)?;
+                kept.push(sql);
+            }
+        }
+        Ok(Indexes(kept))
+    }
+
+    fn restore(self, tx: &rusqlite::Transaction<'_>) -> StoreResult<()> {
+        for sql in &self.0 {
+            tx.execute_batch(sql).map_err(native)?;
+        }
+        Ok(())
+    }
+}
+
 /// Writes a planned import and its batch record into a SQLite file in one transaction, through
 /// a connection of its own; returns the batch id. Blocking: call it off the async executor.
 pub(crate) fn write_sqlite(
@@ -444,6 +493,14 @@ pub(crate) fn write_sqlite(
             version: reserve(&tx, "versions", needs.versions())?,
         };
         let rows = PlanRows::new(plan, stamp, keys);
+        let indexes = Indexes::suspend(
+            &tx,
+            &[
+                ("household_versions", needs.household_versions),
+                ("person_versions", needs.person_versions),
+                ("income_versions", needs.income_versions),
+            ],
+        )?;
         insert_all(&tx, HOUSEHOLD_COLUMNS, 2, rows.households())?;
         insert_all(
             &tx,
@@ -455,6 +512,7 @@ pub(crate) fn write_sqlite(
         insert_all(&tx, PERSON_VERSION_COLUMNS, 21, rows.person_versions())?;
         insert_all(&tx, INCOME_COLUMNS, 3, rows.incomes())?;
         insert_all(&tx, INCOME_VERSION_COLUMNS, 16, rows.income_versions())?;
+        indexes.restore(&tx)?;
         epoch.restore(&tx)?;
     }
     let (batch_row, issues) = crate::imports::batch_rows(batch_id, batch);
