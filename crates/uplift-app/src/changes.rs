@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use uplift_domain::access::Action;
 use uplift_domain::household::{Household, MemberStatus, Person, Relation};
 use uplift_domain::income::IncomeRecord;
-use uplift_domain::version::{ReadAt, VersionStamp};
+use uplift_domain::version::{ReadAt, VersionStamp, check_not_backdated};
 
 use crate::App;
 use crate::access::{AccessDenied, Principal};
@@ -180,6 +180,59 @@ pub trait ChangeStore: Send + Sync {
 
     /// Checks the guards and writes the plan in one transaction; a failed guard is a conflict.
     async fn apply_changes(&self, plan: &ChangePlan, stamp: &VersionStamp) -> StoreResult<Applied>;
+
+    /// The latest `valid_from` among all versions of each record (recorded at any time), in the
+    /// order asked; `None` for a record without versions.
+    async fn latest_valid_from(&self, records: &[RecordRef])
+    -> StoreResult<Vec<Option<NaiveDate>>>;
+}
+
+/// An existing record a plan writes a new version of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordRef {
+    Household(HouseholdId),
+    Person(PersonId),
+    Income(IncomeId),
+}
+
+impl RecordRef {
+    fn label_zh(self) -> String {
+        match self {
+            RecordRef::Household(id) => format!("户 {}", id.0),
+            RecordRef::Person(id) => format!("成员 {}", id.0),
+            RecordRef::Income(id) => format!("收入记录 {}", id.0),
+        }
+    }
+
+    fn label_en(self) -> String {
+        match self {
+            RecordRef::Household(id) => format!("household {}", id.0),
+            RecordRef::Person(id) => format!("member {}", id.0),
+            RecordRef::Income(id) => format!("income record {}", id.0),
+        }
+    }
+}
+
+impl ChangePlan {
+    /// The existing records the plan writes new versions of, each once, in plan order.
+    pub fn existing_records(&self) -> Vec<RecordRef> {
+        let mut out = Vec::new();
+        for w in &self.writes {
+            let r = match w {
+                Write::Household {
+                    target: HouseholdRef::Existing(id),
+                    ..
+                } => RecordRef::Household(*id),
+                Write::Person { id, .. } => RecordRef::Person(*id),
+                Write::Income { id, .. } => RecordRef::Income(*id),
+                _ => continue,
+            };
+            if !out.contains(&r) {
+                out.push(r);
+            }
+        }
+        out
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +241,19 @@ pub enum ChangeError {
     Denied(#[from] AccessDenied),
     #[error("{0}")]
     Invalid(String),
+    /// The change would take effect before a later version of a record it changes.
+    #[error(
+        "生效日期 {effective} 早于{} 在 {later} 生效的后续版本，不能插入其下；请选择 {later} 或之后的日期 · \
+         the change takes effect on {effective}, before the later version of {} effective {later}; \
+         choose {later} or a later date",
+        record.label_zh(),
+        record.label_en()
+    )]
+    BackDated {
+        record: RecordRef,
+        effective: NaiveDate,
+        later: NaiveDate,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -222,6 +288,17 @@ pub async fn apply(
     let at = ReadAt::current(request.valid_from.max(app.clock.today()));
     let detail = load(app, request.household, &scope, at).await?;
     let plan = plan(app, &request, &detail, &scope, at).await?;
+    let records = plan.existing_records();
+    let latest = app.store.latest_valid_from(&records).await?;
+    for (record, latest) in records.into_iter().zip(latest) {
+        if let Err(later) = check_not_backdated(request.valid_from, latest) {
+            return Err(ChangeError::BackDated {
+                record,
+                effective: request.valid_from,
+                later,
+            });
+        }
+    }
     let stamp = app.stamp(
         &by.name,
         &format!("{}:{}", request.channel, request.change.code()),

@@ -1,13 +1,15 @@
 //! Typed changes: a plan of new versions, guarded by the households' versions, in one transaction.
 
 use async_trait::async_trait;
+use chrono::NaiveDate;
+use sqlx::AssertSqlSafe;
 use sqlx::{Any, Transaction};
-use uplift_app::changes::{Applied, ChangePlan, ChangeStore, HouseholdRef, Write};
+use uplift_app::changes::{Applied, ChangePlan, ChangeStore, HouseholdRef, RecordRef, Write};
 use uplift_app::store::{HouseholdId, PersonId, StoreError, StoreResult};
 use uplift_domain::version::VersionStamp;
 
 use crate::Db;
-use crate::codec::instant_text;
+use crate::codec::{instant_text, parse_date};
 use crate::registry::{
     Cell, HOUSEHOLD_VERSION_COLUMNS, INCOME_VERSION_COLUMNS, PERSON_VERSION_COLUMNS,
     PERSON_VERSION_WIDTH, household_cells, income_cells, insert_rows, person_cells, reserve_keys,
@@ -198,5 +200,34 @@ impl ChangeStore for Db {
             new_households,
             new_persons,
         })
+    }
+
+    async fn latest_valid_from(
+        &self,
+        records: &[RecordRef],
+    ) -> StoreResult<Vec<Option<NaiveDate>>> {
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            let (table, key, id) = match r {
+                RecordRef::Household(id) => ("household_versions", "household_id", id.0),
+                RecordRef::Person(id) => ("person_versions", "person_id", id.0),
+                RecordRef::Income(id) => ("income_versions", "income_id", id.0),
+            };
+            let latest: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT MAX(valid_from) FROM {table} WHERE {key} = $1"
+            )))
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unexpected)?;
+            out.push(
+                latest
+                    .as_deref()
+                    .map(parse_date)
+                    .transpose()
+                    .map_err(unexpected)?,
+            );
+        }
+        Ok(out)
     }
 }

@@ -11,7 +11,36 @@ use uplift_domain::version::{VersionStamp, cst};
 pub(crate) const END_OF_TIME: &str = "9999-12-31T23:59:59.999999+08:00";
 
 pub(crate) fn date_text(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    use chrono::Datelike;
+    let year = d.year();
+    if !(0..=9999).contains(&year) {
+        return d.format("%Y-%m-%d").to_string();
+    }
+    // By hand: a million-row import formats several dates a row, and strftime parses its
+    // pattern every time.
+    let (y, m, day) = (year as u32, d.month(), d.day());
+    let digits = [
+        y / 1000,
+        y / 100 % 10,
+        y / 10 % 10,
+        y % 10,
+        10,
+        m / 10,
+        m % 10,
+        10,
+        day / 10,
+        day % 10,
+    ];
+    digits
+        .iter()
+        .map(|&v| {
+            if v == 10 {
+                '-'
+            } else {
+                char::from(b'0' + v as u8)
+            }
+        })
+        .collect()
 }
 
 pub(crate) fn parse_date(s: &str) -> anyhow::Result<NaiveDate> {
@@ -54,4 +83,25 @@ pub(crate) fn stamp(row: &AnyRow) -> anyhow::Result<VersionStamp> {
         source: row.try_get("source")?,
         reason: row.try_get("reason")?,
     })
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_written_as_strftime_would() {
+        for (y, m, d) in [
+            (2026, 11, 25),
+            (1900, 1, 1),
+            (9, 3, 7),
+            (9999, 12, 31),
+            (1, 10, 10),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(date_text(date), date.format("%Y-%m-%d").to_string());
+        }
+        let far = NaiveDate::from_ymd_opt(10_000, 1, 1).unwrap();
+        assert_eq!(date_text(far), far.format("%Y-%m-%d").to_string());
+    }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+use sqlx::{AssertSqlSafe, Row};
 use uplift_app::imports::store::{
     ImportBatch, ImportBatchId, ImportCounts, ImportPlan, ImportStore, StoredIssue,
 };
@@ -19,9 +19,7 @@ use uplift_domain::version::{ReadAt, VersionStamp, Versioned};
 use crate::Db;
 use crate::codec::{self, date_text, instant_text, known_at_text};
 use crate::registry::{
-    Cell, HOUSEHOLD_VERSION_COLUMNS, INCOME_VERSION_COLUMNS, LATEST_FIRST, PERSON_VERSION_COLUMNS,
-    PERSON_VERSION_WIDTH, household_cells, household_from_row, income_cells, income_from_row,
-    insert_rows, reserve_keys, unexpected,
+    Cell, LATEST_FIRST, household_from_row, income_from_row, insert_rows, reserve_keys, unexpected,
 };
 use uplift_domain::household::Codebook;
 
@@ -214,144 +212,26 @@ impl ImportStore for Db {
         batch: &ImportBatch,
         stamp: &VersionStamp,
     ) -> StoreResult<ImportBatchId> {
-        let created = instant_text(&stamp.recorded_at);
-        let n_new_persons: usize = plan
-            .new_households
-            .iter()
-            .map(|h| h.members.len())
-            .sum::<usize>()
-            + plan.new_persons.len();
-        let n_new_incomes: usize = plan
-            .new_households
-            .iter()
-            .map(|h| h.incomes.len())
-            .sum::<usize>()
-            + plan.new_incomes.len();
-        let n_versions = plan.new_households.len()
-            + plan.household_versions.len()
-            + n_new_persons
-            + plan.person_versions.len()
-            + n_new_incomes
-            + plan.income_versions.len();
-
+        if let Some(path) = &self.sqlite_file {
+            // The fast path: its own connection, blocking; off the executor where there is a
+            // multi-threaded one (the server, the CLI), inline on a current-thread runtime.
+            let write =
+                || crate::import_write::write_sqlite(path, &self.cipher, plan, batch, stamp);
+            let id = match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+                Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
+                    tokio::task::block_in_place(write)?
+                }
+                _ => write()?,
+            };
+            return Ok(ImportBatchId(id));
+        }
         let mut tx = self.begin_write().await?;
         let batch_id = reserve_keys(&mut tx, "import_batches", 1).await?;
-        let mut households = Vec::new();
-        let (mut household_versions, mut persons, mut person_versions) =
-            (Vec::new(), Vec::new(), Vec::new());
-        let (mut incomes, mut income_versions) = (Vec::new(), Vec::new());
-        if n_versions > 0 {
-            let mut household_id =
-                reserve_keys(&mut tx, "households", plan.new_households.len()).await?;
-            let mut person_id = reserve_keys(&mut tx, "persons", n_new_persons).await?;
-            let mut income_id = reserve_keys(&mut tx, "incomes", n_new_incomes).await?;
-            let mut versions = Self::next_version_ids(&mut tx, n_versions).await?;
-            let mut next_version = move || versions.next().expect("reserved enough version keys");
-            let income_stamp = |r: &uplift_domain::income::IncomeRecord| VersionStamp {
-                valid_from: r.period_end,
-                ..stamp.clone()
-            };
-            let mut new_person = |hid: i64, p, persons: &mut Vec<Vec<Cell>>, pv: &mut Vec<_>| {
-                persons.push(vec![Cell::Int(person_id), Cell::Text(created.clone())]);
-                pv.push(crate::registry::person_cells(
-                    &self.cipher,
-                    next_version(),
-                    person_id,
-                    hid,
-                    p,
-                    stamp,
-                ));
-                person_id += 1;
-            };
-            let mut income_rows = Vec::new();
-            for new in &plan.new_households {
-                let hid = household_id;
-                household_id += 1;
-                households.push(vec![Cell::Int(hid), Cell::Text(created.clone())]);
-                household_versions.push((hid, new.household.clone()));
-                for p in &new.members {
-                    new_person(hid, p, &mut persons, &mut person_versions);
-                }
-                for r in &new.incomes {
-                    income_rows.push((hid, None, r));
-                }
-            }
-            for (hid, p) in &plan.new_persons {
-                new_person(hid.0, p, &mut persons, &mut person_versions);
-            }
-            for (hid, pid, p) in &plan.person_versions {
-                person_versions.push(crate::registry::person_cells(
-                    &self.cipher,
-                    next_version(),
-                    pid.0,
-                    hid.0,
-                    p,
-                    stamp,
-                ));
-            }
-            for (hid, r) in &plan.new_incomes {
-                income_rows.push((hid.0, None, r));
-            }
-            for (hid, iid, r) in &plan.income_versions {
-                income_rows.push((hid.0, Some(iid.0), r));
-            }
-            for (hid, existing, r) in income_rows {
-                let iid = match existing {
-                    Some(iid) => iid,
-                    None => {
-                        let iid = income_id;
-                        income_id += 1;
-                        incomes.push(vec![
-                            Cell::Int(iid),
-                            Cell::Int(hid),
-                            Cell::Text(created.clone()),
-                        ]);
-                        iid
-                    }
-                };
-                income_versions.push(income_cells(next_version(), iid, hid, r, &income_stamp(r)));
-            }
-            let household_versions: Vec<Vec<Cell>> = household_versions
-                .iter()
-                .chain(
-                    plan.household_versions
-                        .iter()
-                        .map(|(id, h)| (id.0, h.clone()))
-                        .collect::<Vec<_>>()
-                        .iter(),
-                )
-                .map(|(hid, h)| household_cells(next_version(), *hid, h, stamp))
-                .collect();
-            let b = self.backend;
-            insert_rows(b, &mut tx, "households (id, created_at)", 2, households).await?;
-            insert_rows(
-                b,
-                &mut tx,
-                HOUSEHOLD_VERSION_COLUMNS,
-                11,
-                household_versions,
-            )
+        crate::import_write::write_plan(self.backend, &self.cipher, &mut tx, plan, stamp).await?;
+        let (row, issues) = batch_rows(batch_id, batch);
+        insert_rows(self.backend, &mut tx, BATCH_COLUMNS, row.len(), vec![row]).await?;
+        crate::import_write::insert_stream(self.backend, &mut tx, ISSUE_COLUMNS, 12, issues)
             .await?;
-            insert_rows(b, &mut tx, "persons (id, created_at)", 2, persons).await?;
-            insert_rows(
-                b,
-                &mut tx,
-                PERSON_VERSION_COLUMNS,
-                PERSON_VERSION_WIDTH,
-                person_versions,
-            )
-            .await?;
-            insert_rows(
-                b,
-                &mut tx,
-                "incomes (id, household_id, created_at)",
-                3,
-                incomes,
-            )
-            .await?;
-            insert_rows(b, &mut tx, INCOME_VERSION_COLUMNS, 16, income_versions).await?;
-        }
-        write_batch(self, &mut tx, batch_id, batch).await?;
         tx.commit().await.map_err(unexpected)?;
         Ok(ImportBatchId(batch_id))
     }
@@ -452,12 +332,19 @@ impl ImportStore for Db {
     }
 }
 
-async fn write_batch(
-    db: &Db,
-    tx: &mut Transaction<'static, Any>,
+pub(crate) const BATCH_COLUMNS: &str = "import_batches (id, file_name, checksum, kind, mode, \
+     status, actor, recorded_at, headers, rows_read, rejected_rows, households_new, \
+     households_changed, households_unchanged, households_skipped, persons_new, persons_changed, \
+     persons_unchanged, incomes_new, incomes_changed, incomes_unchanged, errors, warnings)";
+
+pub(crate) const ISSUE_COLUMNS: &str = "import_issues (batch_id, seq, row_no, column_name, \
+     field, rule, severity, message_zh, message_en, value, household_no, cells)";
+
+/// The batch's own row and the rows of its issues.
+pub(crate) fn batch_rows(
     id: i64,
     batch: &ImportBatch,
-) -> StoreResult<()> {
+) -> (Vec<Cell>, impl Iterator<Item = Vec<Cell>> + '_) {
     let c = &batch.counts;
     let row = vec![
         Cell::Int(id),
@@ -484,45 +371,21 @@ async fn write_batch(
         count(c.errors),
         count(c.warnings),
     ];
-    insert_rows(
-        db.backend,
-        tx,
-        "import_batches (id, file_name, checksum, kind, mode, status, actor, recorded_at, headers, \
-         rows_read, rejected_rows, households_new, households_changed, households_unchanged, \
-         households_skipped, persons_new, persons_changed, persons_unchanged, incomes_new, \
-         incomes_changed, incomes_unchanged, errors, warnings)",
-        23,
-        vec![row],
-    )
-    .await?;
-    let issues = batch
-        .issues
-        .iter()
-        .enumerate()
-        .map(|(seq, i)| {
-            vec![
-                Cell::Int(id),
-                count(seq as u64),
-                count(i.row),
-                Cell::Text(i.column.clone()),
-                Cell::Text(i.field.clone()),
-                Cell::Text(i.rule.clone()),
-                Cell::Text(i.severity.clone()),
-                Cell::Text(i.message_zh.clone()),
-                Cell::Text(i.message_en.clone()),
-                Cell::Text(i.value.clone()),
-                Cell::Text(i.household_no.clone()),
-                Cell::Text(i.cells.clone()),
-            ]
-        })
-        .collect();
-    insert_rows(
-        db.backend,
-        tx,
-        "import_issues (batch_id, seq, row_no, column_name, field, rule, severity, message_zh, \
-         message_en, value, household_no, cells)",
-        12,
-        issues,
-    )
-    .await
+    let issues = batch.issues.iter().enumerate().map(move |(seq, i)| {
+        vec![
+            Cell::Int(id),
+            count(seq as u64),
+            count(i.row),
+            Cell::Text(i.column.clone()),
+            Cell::Text(i.field.clone()),
+            Cell::Text(i.rule.clone()),
+            Cell::Text(i.severity.clone()),
+            Cell::Text(i.message_zh.clone()),
+            Cell::Text(i.message_en.clone()),
+            Cell::Text(i.value.clone()),
+            Cell::Text(i.household_no.clone()),
+            Cell::Text(i.cells.clone()),
+        ]
+    });
+    (row, issues)
 }

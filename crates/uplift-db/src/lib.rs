@@ -26,6 +26,7 @@ mod dashboard;
 mod documents;
 mod feeds;
 mod field_encryption;
+mod import_write;
 mod imports;
 mod migrate;
 mod projects;
@@ -82,6 +83,9 @@ pub struct Db {
     pub(crate) backend: Backend,
     /// How ID numbers and phones are stored (plain until [`Db::unlock`] finds a marker).
     pub(crate) cipher: Arc<cipher::FieldCipher>,
+    /// The file of a SQLite database (none for PostgreSQL and in-memory SQLite): large imports
+    /// write it through a connection of their own (`import_write.rs`).
+    pub(crate) sqlite_file: Option<std::path::PathBuf>,
 }
 
 impl Db {
@@ -89,6 +93,10 @@ impl Db {
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(url)?;
+        let sqlite_file = match backend {
+            Backend::Sqlite => import_write::sqlite_file(url),
+            Backend::Postgres => None,
+        };
         let url = match backend {
             Backend::Sqlite if !url.contains("mode=") => {
                 let sep = if url.contains('?') { '&' } else { '?' };
@@ -125,6 +133,7 @@ impl Db {
             pool,
             backend,
             cipher: Arc::new(cipher::FieldCipher::plain()),
+            sqlite_file,
         })
     }
 

@@ -86,6 +86,7 @@ pub(crate) fn values_placeholders(backend: Backend, rows: usize, cols: usize) ->
 }
 
 /// A value bound into a multi-row INSERT.
+#[derive(Debug, Clone)]
 pub(crate) enum Cell {
     Int(i64),
     OptInt(Option<i64>),
@@ -140,7 +141,7 @@ pub(crate) async fn reserve_keys(
     Ok(next - n)
 }
 
-fn stamp_cells(stamp: &VersionStamp) -> [Cell; 5] {
+pub(crate) fn stamp_cells(stamp: &VersionStamp) -> [Cell; 5] {
     [
         Cell::Text(date_text(stamp.valid_from)),
         Cell::Text(instant_text(&stamp.recorded_at)),
@@ -159,8 +160,19 @@ pub(crate) fn household_cells(
     h: &Household,
     stamp: &VersionStamp,
 ) -> Vec<Cell> {
-    let mut row = vec![Cell::Int(version), Cell::Int(id)];
-    row.extend(stamp_cells(stamp));
+    household_cells_stamped(version, id, h, &stamp_cells(stamp))
+}
+
+/// [`household_cells`] with the stamp's cells computed once for many rows (imports).
+pub(crate) fn household_cells_stamped(
+    version: i64,
+    id: i64,
+    h: &Household,
+    stamp: &[Cell; 5],
+) -> Vec<Cell> {
+    let mut row = Vec::with_capacity(11);
+    row.extend([Cell::Int(version), Cell::Int(id)]);
+    row.extend(stamp.iter().cloned());
     row.extend([
         Cell::Text(h.household_no.as_str().to_owned()),
         Cell::Text(h.household_type.code().to_owned()),
@@ -188,10 +200,32 @@ pub(crate) fn person_cells(
     p: &Person,
     stamp: &VersionStamp,
 ) -> Vec<Cell> {
+    person_cells_stamped(cipher, version, id, household, p, &stamp_cells(stamp))
+}
+
+/// [`person_cells`] with the stamp's cells computed once for many rows (imports).
+pub(crate) fn person_cells_stamped(
+    cipher: &FieldCipher,
+    version: i64,
+    id: i64,
+    household: i64,
+    p: &Person,
+    stamp: &[Cell; 5],
+) -> Vec<Cell> {
+    let mut row = Vec::with_capacity(PERSON_VERSION_WIDTH);
+    row.extend([Cell::Int(version), Cell::Int(id), Cell::Int(household)]);
+    row.extend(stamp.iter().cloned());
+    row.extend(person_values(cipher, p));
+    row
+}
+
+/// The stored values of a member, in the order of [`PERSON_VERSION_COLUMNS`] after the stamp:
+/// the ONE place that turns a person into column values (every write of a member, typed
+/// change or import, on either backend, goes through it). The ID number and phone go through
+/// the database's [`FieldCipher`].
+pub(crate) fn person_values(cipher: &FieldCipher, p: &Person) -> [Cell; 14] {
     let stored = cipher.person_columns(&p.id_number, p.phone.as_deref());
-    let mut row = vec![Cell::Int(version), Cell::Int(id), Cell::Int(household)];
-    row.extend(stamp_cells(stamp));
-    row.extend([
+    [
         Cell::Text(p.name.clone()),
         Cell::Text(stored.id_number),
         Cell::Text(p.relation.code().to_owned()),
@@ -206,8 +240,7 @@ pub(crate) fn person_cells(
         Cell::OptText(stored.phone),
         Cell::Text(p.status.code().to_owned()),
         Cell::Text(stored.id_lookup),
-    ]);
-    row
+    ]
 }
 
 pub(crate) const INCOME_VERSION_COLUMNS: &str = "income_versions (version_id, income_id, household_id, \
@@ -221,8 +254,21 @@ pub(crate) fn income_cells(
     r: &IncomeRecord,
     stamp: &VersionStamp,
 ) -> Vec<Cell> {
-    let mut row = vec![Cell::Int(version), Cell::Int(id), Cell::Int(household)];
-    row.extend(stamp_cells(stamp));
+    income_cells_stamped(version, id, household, r, &stamp_cells(stamp))
+}
+
+/// [`income_cells`] with the stamp's cells computed once for many rows (imports); the
+/// stamp's `valid_from` is that of the record's own version.
+pub(crate) fn income_cells_stamped(
+    version: i64,
+    id: i64,
+    household: i64,
+    r: &IncomeRecord,
+    stamp: &[Cell; 5],
+) -> Vec<Cell> {
+    let mut row = Vec::with_capacity(16);
+    row.extend([Cell::Int(version), Cell::Int(id), Cell::Int(household)]);
+    row.extend(stamp.iter().cloned());
     row.extend([
         Cell::Text(date_text(r.period_start)),
         Cell::Text(date_text(r.period_end)),

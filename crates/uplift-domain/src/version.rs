@@ -78,6 +78,21 @@ pub fn resolve<T>(versions: &[Versioned<T>], at: ReadAt) -> Option<&Versioned<T>
         .map(|(_, v)| v)
 }
 
+/// A new version may not take effect before a later version of the same record: that would
+/// slip a change in underneath history already recorded on top of it (a correction of the later
+/// version is the way to change it). `latest_valid_from` is the latest `valid_from` among the
+/// record's versions; a change on that very date is allowed (it is a correction). Returns the
+/// later version's date when the change is back-dated.
+pub fn check_not_backdated(
+    effective: NaiveDate,
+    latest_valid_from: Option<NaiveDate>,
+) -> Result<(), NaiveDate> {
+    match latest_valid_from {
+        Some(later) if effective < later => Err(later),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +159,24 @@ mod tests {
     fn cst_dates_roll_over_at_midnight_beijing_time() {
         let utc = t("2026-11-24T16:30:00+00:00");
         assert_eq!(cst_date(&utc), d("2026-11-25"));
+    }
+
+    #[test]
+    fn a_change_may_not_take_effect_before_a_later_version() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let cases = [
+            ("2026-03-01", None, Ok(())),
+            ("2026-03-01", Some("2026-02-28"), Ok(())),
+            ("2026-03-01", Some("2026-03-01"), Ok(())),
+            ("2026-03-01", Some("2026-03-02"), Err(d("2026-03-02"))),
+            ("2020-01-01", Some("2027-01-01"), Err(d("2027-01-01"))),
+        ];
+        for (effective, latest, expected) in cases {
+            assert_eq!(
+                check_not_backdated(d(effective), latest.map(d)),
+                expected,
+                "{effective} after {latest:?}"
+            );
+        }
     }
 }

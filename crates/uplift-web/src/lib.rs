@@ -29,6 +29,8 @@ mod ui;
 pub(crate) struct AppState {
     pub(crate) app: App,
     pub(crate) templates: Arc<minijinja::Environment<'static>>,
+    /// Imports running in the background for the upload page.
+    pub(crate) import_jobs: ui::import_jobs::Jobs,
 }
 
 /// The whole web surface: `/api/v1/…`, `/api/openapi.json`, `/api/docs`, the UI pages and
@@ -37,6 +39,7 @@ pub fn router(app: App) -> Router {
     let state = AppState {
         app,
         templates: Arc::new(ui::templates()),
+        import_jobs: Default::default(),
     };
     Router::new()
         .merge(api::router())

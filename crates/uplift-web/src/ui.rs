@@ -26,6 +26,7 @@ mod dashboard;
 mod documents;
 mod household;
 mod households;
+pub(crate) mod import_jobs;
 mod imports;
 mod list_export;
 mod login;
@@ -88,6 +89,10 @@ pub(crate) fn templates() -> Environment<'static> {
             include_str!("../templates/household_change.html"),
         ),
         ("imports.html", include_str!("../templates/imports.html")),
+        (
+            "import_job.html",
+            include_str!("../templates/import_job.html"),
+        ),
         ("quality.html", include_str!("../templates/quality.html")),
         ("warnings.html", include_str!("../templates/warnings.html")),
         ("warning.html", include_str!("../templates/warning.html")),
@@ -150,6 +155,9 @@ pub(crate) const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/imports/{id}"),
     ("GET", "/imports/{id}/report.csv"),
     ("GET", "/imports/{id}/report.xlsx"),
+    ("GET", "/imports/jobs/{id}"),
+    ("GET", "/imports/jobs/{id}/progress"),
+    ("GET", "/static/import-progress.js"),
     ("GET", "/households/export.csv"),
     ("GET", "/households/export.xlsx"),
     ("GET", "/quality"),
@@ -255,6 +263,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/imports/{id}", get(imports::batch_page))
         .route("/imports/{id}/report.csv", get(imports::report_csv))
         .route("/imports/{id}/report.xlsx", get(imports::report_xlsx))
+        .route("/imports/jobs/{id}", get(import_jobs::page))
+        .route("/imports/jobs/{id}/progress", get(import_jobs::progress))
+        .route("/static/import-progress.js", get(import_jobs::script))
         .route("/households/export.csv", get(imports::export_csv))
         .route("/households/export.xlsx", get(imports::export_xlsx))
         .route("/quality", get(quality::page))

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use uplift_app::access::Principal;
-use uplift_app::imports::{ImportKind, ImportMode, ImportRequest, NoProgress};
+use uplift_app::imports::{ImportKind, ImportMode, ImportRequest};
 use uplift_domain::region::RegionCode;
 
 use crate::cli::BenchImportArgs;
@@ -16,6 +16,33 @@ use crate::startup::{self, open_db};
 
 /// Persons per household in synth's registries, to size the household count.
 const PERSONS_PER_HOUSEHOLD: f64 = 3.22;
+
+/// Times each phase of the import (the `Progress` phases), for the breakdown line.
+struct PhaseClock(std::sync::Mutex<Vec<(&'static str, Instant)>>);
+
+impl uplift_app::imports::Progress for PhaseClock {
+    fn phase(&self, name: &'static str) {
+        if let Ok(mut marks) = self.0.lock() {
+            marks.push((name, Instant::now()));
+        }
+    }
+}
+
+impl PhaseClock {
+    /// `parse 3.1 s · check 0.4 s · …`, each phase until the next one (the last until `end`).
+    fn breakdown(&self, end: Instant) -> String {
+        let marks = self.0.lock().map(|m| m.clone()).unwrap_or_default();
+        marks
+            .iter()
+            .enumerate()
+            .map(|(i, (name, at))| {
+                let until = marks.get(i + 1).map_or(end, |(_, next)| *next);
+                format!("{name} {:.1} s", until.duration_since(*at).as_secs_f64())
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+}
 
 /// The process's peak resident memory (VmHWM), in MiB.
 pub(crate) fn peak_mib() -> Option<f64> {
@@ -119,6 +146,7 @@ pub async fn import(args: BenchImportArgs, actor: &str) -> anyhow::Result<()> {
 
     // 2. The import: parse, validate, quality rules, match, one transaction with history.
     let started = Instant::now();
+    let clock = PhaseClock(std::sync::Mutex::new(Vec::new()));
     let bytes = std::fs::read(&csv_path)?;
     let batch = uplift_app::imports::run_import(
         &app,
@@ -129,11 +157,12 @@ pub async fn import(args: BenchImportArgs, actor: &str) -> anyhow::Result<()> {
             file_name: "registry.csv".to_owned(),
             bytes,
         },
-        &NoProgress,
+        &clock,
     )
     .await
     .map_err(|e| anyhow::anyhow!("{}", e.message_zh()))?;
     let import_s = started.elapsed().as_secs_f64();
+    println!("phases: {}", clock.breakdown(Instant::now()));
     let c = batch.counts;
     println!(
         "uplift import: {import_s:.1} s — status {}, {} rows, {} households and {} persons new, {} errors, {} warnings",

@@ -131,6 +131,31 @@ fn household_changes_from_the_command_line_are_versions() {
         run.err
     );
 
+    // Effective before the version just recorded (today): refused, naming that version's date.
+    let run = uplift(&[
+        "household",
+        "change",
+        "remove-member",
+        "--household",
+        &no,
+        "--member",
+        &id_number,
+        "--set",
+        "status=died",
+        "--reason",
+        "补录病故",
+        "--valid-from",
+        "2001-01-01",
+        "--database",
+        &db,
+    ]);
+    assert!(!run.ok, "{}", run.out);
+    assert!(
+        run.err.contains("2001-01-01") && run.err.contains("before the later version"),
+        "{}",
+        run.err
+    );
+
     let run = uplift(&[
         "household",
         "change",

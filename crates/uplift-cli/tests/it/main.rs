@@ -2,8 +2,8 @@
 
 mod bench;
 mod bench_screen;
-mod encrypt;
 mod cases;
+mod encrypt;
 mod household;
 mod imports;
 mod logs;

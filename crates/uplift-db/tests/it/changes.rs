@@ -479,3 +479,152 @@ async fn a_village_user_cannot_change_another_village(db: Db) {
     assert!(matches!(denied, Err(ChangeError::Denied(_))), "{denied:?}");
 }
 contract!(a_village_user_cannot_change_another_village);
+
+async fn a_change_dated_before_a_later_version_of_its_record_is_refused(db: Db) {
+    let (ids, _) = seed(&db).await;
+    let app = app(&db);
+    let cli = Principal::machine("clerk");
+    let detail = db
+        .household(ids[0], &Scope::Everything, now())
+        .await
+        .unwrap()
+        .unwrap();
+    let head = detail.members[0].id;
+    let mut ill = detail.members[0].person.value.clone();
+    ill.health = Health::SeriousIllness;
+    let edit = |value, date| {
+        request(
+            ids[0],
+            Change::EditMember {
+                person: head,
+                value,
+            },
+            date,
+        )
+    };
+    changes::apply(&app, &cli, edit(ill.clone(), "2026-07-01"))
+        .await
+        .unwrap();
+    let version = db.household_version(ids[0]).await.unwrap();
+
+    // Before the head's version of 2026-07-01: refused, naming that date, nothing written.
+    let mut disabled = ill.clone();
+    disabled.health = Health::Disabled;
+    disabled.disability_grade = Some(2);
+    let refused = changes::apply(&app, &cli, edit(disabled.clone(), "2026-06-30")).await;
+    match &refused {
+        Err(ChangeError::BackDated {
+            record,
+            later,
+            effective,
+        }) => {
+            assert_eq!(*record, changes::RecordRef::Person(head));
+            assert_eq!(*later, d("2026-07-01"));
+            assert_eq!(*effective, d("2026-06-30"));
+        }
+        other => panic!("expected a back-dated refusal, got {other:?}"),
+    }
+    let message = refused.unwrap_err().to_string();
+    assert!(message.contains("2026-07-01"), "{message}");
+    assert!(message.contains("2026-06-30"), "{message}");
+    assert_eq!(db.household_version(ids[0]).await.unwrap(), version);
+    let at_june = members(&db, ids[0], at("2026-06-30")).await;
+    assert!(at_june.iter().all(|(_, _, s)| *s == MemberStatus::Active));
+
+    // A removal (death) back-dated under a later version is refused the same way.
+    let son = detail.members[2].id;
+    let mut schooling = detail.members[2].person.value.clone();
+    schooling.health = Health::ChronicIllness;
+    changes::apply(
+        &app,
+        &cli,
+        request(
+            ids[0],
+            Change::EditMember {
+                person: son,
+                value: schooling,
+            },
+            "2026-07-01",
+        ),
+    )
+    .await
+    .unwrap();
+    let died = changes::apply(
+        &app,
+        &cli,
+        request(
+            ids[0],
+            Change::RemoveMember {
+                person: son,
+                status: MemberStatus::Died,
+            },
+            "2026-03-01",
+        ),
+    )
+    .await;
+    assert!(
+        matches!(died, Err(ChangeError::BackDated { later, .. }) if later == d("2026-07-01")),
+        "{died:?}"
+    );
+
+    // The household's own attributes: seeded 2021-01-01, edited 2026-05-01; 2026-04-01 refused.
+    let mut edited = detail.household.value.clone();
+    edited.address = Some("新地址 1 号".into());
+    changes::apply(
+        &app,
+        &cli,
+        request(
+            ids[0],
+            Change::EditHousehold {
+                household: edited.clone(),
+            },
+            "2026-05-01",
+        ),
+    )
+    .await
+    .unwrap();
+    edited.address = Some("新地址 2 号".into());
+    let refused = changes::apply(
+        &app,
+        &cli,
+        request(
+            ids[0],
+            Change::EditHousehold {
+                household: edited.clone(),
+            },
+            "2026-04-01",
+        ),
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(ChangeError::BackDated { record: changes::RecordRef::Household(h), later, .. })
+            if h == ids[0] && later == d("2026-05-01")),
+        "{refused:?}"
+    );
+
+    // On the later version's own date (a correction) and after it: accepted.
+    changes::apply(&app, &cli, edit(disabled.clone(), "2026-07-01"))
+        .await
+        .unwrap();
+    changes::apply(&app, &cli, edit(ill, "2026-08-01"))
+        .await
+        .unwrap();
+    // Another member's record is its own: the spouse has only the seeded 2021 version.
+    let mut spouse = detail.members[1].person.value.clone();
+    spouse.health = Health::Healthy;
+    changes::apply(
+        &app,
+        &cli,
+        request(
+            ids[0],
+            Change::EditMember {
+                person: detail.members[1].id,
+                value: spouse,
+            },
+            "2026-02-01",
+        ),
+    )
+    .await
+    .unwrap();
+}
+contract!(a_change_dated_before_a_later_version_of_its_record_is_refused);

@@ -206,6 +206,7 @@ pub(crate) fn change_error(e: ChangeError) -> ApiError {
     match e {
         ChangeError::Denied(d) => ApiError::Forbidden(d.to_string()),
         ChangeError::Invalid(s) => ApiError::Invalid(s),
+        e @ ChangeError::BackDated { .. } => ApiError::Conflict(e.to_string()),
         ChangeError::Store(StoreError::Conflict(_)) => ApiError::Conflict(CONFLICT.to_owned()),
         ChangeError::Store(other) => other.into(),
     }
@@ -246,7 +247,7 @@ pub(crate) async fn submit(
         (status = 401, description = "No live session", body = ErrorEnvelope),
         (status = 403, description = "The role may not edit the registry, or the CSRF token is wrong", body = ErrorEnvelope),
         (status = 404, description = "No such household in the caller's scope", body = ErrorEnvelope),
-        (status = 409, description = "Someone else changed this household since `expected_version`; nothing was written", body = ErrorEnvelope),
+        (status = 409, description = "Someone else changed this household since `expected_version`, or the change would take effect before a later version of a record it changes (the message names that version's date); nothing was written", body = ErrorEnvelope),
         (status = 422, description = "A field is missing or wrong (one entry per field, the field in `parameter`), or the change would break a rule such as one head per household", body = ErrorEnvelope),
     )
 )]

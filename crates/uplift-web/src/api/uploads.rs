@@ -7,7 +7,9 @@ use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use uplift_app::imports::store::ImportBatch;
-use uplift_app::imports::{ImportFailure, ImportKind, ImportMode, ImportRequest, NoProgress};
+use uplift_app::imports::{
+    ImportFailure, ImportKind, ImportMode, ImportRequest, NoProgress, Progress,
+};
 use uplift_domain::access::Action;
 use utoipa::ToSchema;
 
@@ -83,12 +85,8 @@ fn failure(e: ImportFailure) -> ApiError {
     }
 }
 
-/// Checks the fields and runs the import for the caller.
-pub(crate) async fn run(
-    state: &AppState,
-    caller: &Caller,
-    upload: Upload,
-) -> Result<ImportBatch, ApiError> {
+/// Checks the fields of an upload and makes the import request (no file is read yet).
+pub(crate) fn prepare(upload: Upload) -> Result<ImportRequest, ApiError> {
     let kind_text = upload.kind.unwrap_or_default();
     let kind = ImportKind::parse(&kind_text).ok_or_else(|| {
         ApiError::parameter(
@@ -115,19 +113,33 @@ pub(crate) async fn run(
         .next()
         .unwrap_or("upload")
         .to_owned();
-    uplift_app::imports::run_import(
-        &state.app,
-        &caller.principal,
-        ImportRequest {
-            kind,
-            mode,
-            file_name,
-            bytes: upload.bytes,
-        },
-        &NoProgress,
-    )
-    .await
-    .map_err(failure)
+    Ok(ImportRequest {
+        kind,
+        mode,
+        file_name,
+        bytes: upload.bytes,
+    })
+}
+
+/// Runs a prepared import for the caller, reporting progress.
+pub(crate) async fn run_prepared(
+    state: &AppState,
+    caller: &Caller,
+    request: ImportRequest,
+    progress: &dyn Progress,
+) -> Result<ImportBatch, ApiError> {
+    uplift_app::imports::run_import(&state.app, &caller.principal, request, progress)
+        .await
+        .map_err(failure)
+}
+
+/// Checks the fields and runs the import for the caller.
+pub(crate) async fn run(
+    state: &AppState,
+    caller: &Caller,
+    upload: Upload,
+) -> Result<ImportBatch, ApiError> {
+    run_prepared(state, caller, prepare(upload)?, &NoProgress).await
 }
 
 /// Imports an uploaded file: all or nothing by default, `partial` writes the valid households,

@@ -323,6 +323,15 @@ pub(crate) async fn post(
             Err(InputError::Change(ChangeError::Store(StoreError::Conflict(_)))) => {
                 (StatusCode::CONFLICT, Vec::new(), true, Vec::new())
             }
+            Err(InputError::Change(e @ ChangeError::BackDated { .. })) => (
+                StatusCode::CONFLICT,
+                vec![FieldProblem {
+                    field: Some("valid_from".to_owned()),
+                    message: e.to_string(),
+                }],
+                false,
+                Vec::new(),
+            ),
             Err(InputError::Change(ChangeError::Invalid(message))) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Vec::new(),

@@ -15,7 +15,7 @@ use uplift_app::imports::store::{ImportBatch, ImportBatchId};
 use uplift_domain::access::Action;
 
 use crate::AppState;
-use crate::api::uploads::{read_upload, run};
+use crate::api::uploads::{prepare, read_upload};
 use crate::auth::{Caller, PageCaller};
 use crate::error::ApiError;
 use crate::extract::Query;
@@ -170,7 +170,19 @@ pub(crate) async fn form(
     result.unwrap_or_else(|e| error_page(&state, &ui, e))
 }
 
-/// Runs an uploaded import and shows its batch.
+/// The upload form again, with the error of a file that could not be imported.
+pub(crate) async fn show_error(
+    state: &AppState,
+    ui: &UiLang,
+    caller: &Caller,
+    status: StatusCode,
+    message: String,
+) -> Result<Response, ApiError> {
+    show(state, ui, caller, status, Some(message), None).await
+}
+
+/// Starts an uploaded import in the background and answers with its progress page
+/// (`/imports/jobs/{id}`), which ends on the batch's page.
 pub(crate) async fn upload(
     State(state): State<AppState>,
     ui: UiLang,
@@ -184,10 +196,10 @@ pub(crate) async fn upload(
             .await
             .map_err(|_| caller.check_csrf(None).unwrap_err())?;
         caller.check_csrf(upload.csrf.as_deref())?;
-        match run(&state, &caller, upload).await {
-            Ok(batch) => {
-                let id = batch.id.map(|b| b.0).unwrap_or_default();
-                Ok(Redirect::to(&format!("/imports/{id}")).into_response())
+        match prepare(upload) {
+            Ok(request) => {
+                let job = crate::ui::import_jobs::start(&state, &caller, request);
+                Ok(Redirect::to(&format!("/imports/jobs/{job}")).into_response())
             }
             Err(e @ (ApiError::Invalid(_) | ApiError::BadRequest { .. })) => {
                 let detail = e.view().detail;

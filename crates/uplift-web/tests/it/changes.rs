@@ -553,3 +553,62 @@ async fn the_household_page_offers_forms_and_shows_problems_beside_fields() {
             .any(|e| e["source"] == "web:record_income" && e["reason"] == "季度收入")
     );
 }
+
+#[tokio::test]
+async fn a_change_dated_before_a_later_version_is_refused_naming_its_date() {
+    let app = TestApp::spawn().await;
+    let id = app.changtang.0;
+    let h = household(&app, id).await;
+    let spouse = member_id(&h, "李四");
+    let answer = post_change(
+        &app,
+        Role::VillageCadre,
+        id,
+        json!({"kind": "edit_member", "person": spouse, "phone": "13900001111",
+               "valid_from": "2027-01-01", "expected_version": version(&h),
+               "reason": "预约变更"}),
+        true,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let after = household(&app, id).await;
+    // Through the API: 409, naming the later version's date; nothing written.
+    let answer = post_change(
+        &app,
+        Role::VillageCadre,
+        id,
+        json!({"kind": "edit_member", "person": spouse, "phone": "13900002222",
+               "valid_from": "2026-12-01", "expected_version": version(&after),
+               "reason": "补录变更"}),
+        true,
+    )
+    .await;
+    let error = assert_envelope(&answer, StatusCode::CONFLICT, "conflict");
+    let detail = error["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("2027-01-01") && detail.contains("2026-12-01"),
+        "{detail}"
+    );
+    assert_eq!(version(&household(&app, id).await), version(&after));
+    // Through the form: a 409 page with the message beside the effective date.
+    let v = version(&after).to_string();
+    let spouse = spouse.to_string();
+    let page = post_form(
+        &app,
+        Role::VillageCadre,
+        id,
+        &[
+            ("kind", "edit_member"),
+            ("expected_version", &v),
+            ("person", &spouse),
+            ("phone", "13900003333"),
+            ("valid_from", "2026-11-30"),
+            ("reason", "补录变更"),
+        ],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::CONFLICT, "{}", page.body);
+    assert!(page.body.contains("2027-01-01"), "{}", page.body);
+    assert!(page.body.contains("生效日期"), "{}", page.body);
+    assert_eq!(version(&household(&app, id).await), version(&after));
+}

@@ -101,6 +101,105 @@ async fn the_api_imports_once_and_the_second_time_changes_nothing() {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
 }
 
+/// Polls a background import's progress endpoint until it has ended, checking each answer;
+/// returns the batch's page, where the job's own page then redirects.
+async fn finished_job(app: &TestApp, role: Role, job: &str) -> String {
+    assert!(job.starts_with("/imports/jobs/"), "{job}");
+    let mut phases = Vec::new();
+    for _ in 0..2000 {
+        let answer = app.get_as(role, &format!("{job}/progress")).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert!(
+            answer
+                .header(header::CONTENT_TYPE)
+                .starts_with("application/json")
+        );
+        let p = answer.json();
+        assert_eq!(p["page"], job, "{p}");
+        assert!(p["rows"].as_u64().unwrap() <= 1, "{p}");
+        assert_eq!(p["total_rows"], 1, "{p}");
+        phases.push(p["phase"].as_str().unwrap().to_owned());
+        match p["state"].as_str().unwrap() {
+            "running" => {
+                let page = app.get_as(role, job).await;
+                if page.status == StatusCode::OK {
+                    assert!(
+                        page.body.contains("http-equiv=\"refresh\""),
+                        "{}",
+                        page.body
+                    );
+                    assert!(page.body.contains("/static/import-progress.js"));
+                    assert!(page.body.contains("<progress"));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            "done" => {
+                assert_eq!(p["percent"], 100, "{p}");
+                let result = p["result"].as_str().unwrap().to_owned();
+                let page = app.get_as(role, job).await;
+                assert_eq!(page.status, StatusCode::SEE_OTHER);
+                assert_eq!(page.header(header::LOCATION), result);
+                return result;
+            }
+            other => panic!("the import job ended {other}: {p}"),
+        }
+    }
+    panic!("the import job did not end; phases seen: {phases:?}")
+}
+
+#[tokio::test]
+async fn a_background_upload_is_seen_only_by_its_owner_and_a_bad_file_returns_to_the_form() {
+    let app = TestApp::spawn().await;
+    let login = app.login(Role::CountyAdmin).clone();
+    let post = |file: &'static str| {
+        Request::post("/imports")
+            .header(header::COOKIE, &login.cookie)
+            .header(header::CONTENT_TYPE, MULTIPART_TYPE)
+            .body(Body::from(multipart_upload(
+                Some(&login.csrf),
+                "households",
+                "dry_run",
+                "registry.csv",
+                file.as_bytes(),
+            )))
+            .unwrap()
+    };
+    let answer = app
+        .send(post("household_no,name\n431026102202-0500,陈七\n"))
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let job = answer.header(header::LOCATION).to_owned();
+    // Another user with the right to import cannot see it.
+    let other = app
+        .get_as(Role::CountyOfficer, &format!("{job}/progress"))
+        .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    let unknown = app
+        .get_as(Role::CountyAdmin, "/imports/jobs/no-such-job/progress")
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    // Missing columns: the job fails, its page is the form with the file's error.
+    let mut failed = None;
+    for _ in 0..2000 {
+        let p = app
+            .get_as(Role::CountyAdmin, &format!("{job}/progress"))
+            .await
+            .json();
+        if p["state"] == "failed" {
+            failed = Some(p);
+            break;
+        }
+        assert_eq!(p["state"], "running", "{p}");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let p = failed.expect("the job fails");
+    assert!(p["error"].as_str().unwrap().contains("region_code"), "{p}");
+    let page = app.get_as(Role::CountyAdmin, &job).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("enctype=\"multipart/form-data\""));
+    assert!(page.body.contains("region_code"), "{}", page.body);
+}
+
 #[tokio::test]
 async fn the_upload_page_shows_issues_filtered_and_the_report_downloads() {
     let app = TestApp::spawn().await;
@@ -125,7 +224,8 @@ async fn the_upload_page_shows_issues_filtered_and_the_report_downloads() {
         )
         .await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
-    let location = answer.header(header::LOCATION).to_owned();
+    let job = answer.header(header::LOCATION).to_owned();
+    let location = finished_job(&app, Role::CountyAdmin, &job).await;
     let id: i64 = location.trim_start_matches("/imports/").parse().unwrap();
     let batch = app
         .get_as(Role::CountyAdmin, &format!("/api/v1/imports/{id}"))
