@@ -10,6 +10,7 @@ mod dashboard;
 mod docs;
 mod mass_assignment;
 mod polish;
+mod projects;
 mod quality;
 mod support;
 mod ui;
