@@ -87,6 +87,11 @@ pub fn notice_html(d: &uplift_app::projects::trace::Disclosure) -> anyhow::Resul
     ui::projects::notice_html(d)
 }
 
+/// The same notice as an A4 PDF.
+pub fn notice_pdf(d: &uplift_app::projects::trace::Disclosure) -> anyhow::Result<Vec<u8>> {
+    Ok(ui::projects::notice_pdf(d)?)
+}
+
 /// The OpenAPI document of the JSON API, pretty-printed.
 pub fn openapi_json() -> String {
     openapi::document()

@@ -177,6 +177,7 @@ pub(crate) const PAGE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/funds/plans"),
     ("GET", "/funds/plans/{id}"),
     ("GET", "/funds/notice"),
+    ("GET", "/funds/notice.pdf"),
     ("GET", "/households/{id}/trace"),
     ("GET", "/assets"),
     ("GET", "/rectify"),
@@ -294,6 +295,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/funds/plans", axum::routing::post(projects::add_plan))
         .route("/funds/plans/{id}", get(projects::fund_trace))
         .route("/funds/notice", get(projects::notice))
+        .route("/funds/notice.pdf", get(projects::notice_pdf_page))
         .route("/households/{id}/trace", get(projects::household_trace))
         .route("/assets", get(projects::assets))
         .merge(rectify_routes())

@@ -261,7 +261,8 @@ pub enum FundsCommand {
         #[command(flatten)]
         policy: PolicyArg,
     },
-    /// Write the public notice (公告公示) of a county's plan of a year as printable HTML.
+    /// Write the public notice (公告公示) of a county's plan of a year: printable HTML, or an
+    /// A4 PDF when OUT ends in .pdf.
     Notice {
         #[arg(long, default_value = "431026")]
         county: String,
@@ -847,8 +848,15 @@ pub async fn run_funds(cmd: FundsCommand, actor: &str) -> anyhow::Result<()> {
             let d = trace::disclosure(&app, &by, &county, year)
                 .await
                 .map_err(failure)?;
-            let html = uplift_web::notice_html(&d)?;
-            std::fs::write(&out, html).with_context(|| format!("writing {}", out.display()))?;
+            let bytes = if out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
+            {
+                uplift_web::notice_pdf(&d)?
+            } else {
+                uplift_web::notice_html(&d)?.into_bytes()
+            };
+            std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))?;
             println!(
                 "wrote {} ({} {}, supervision phone {})",
                 out.display(),

@@ -902,6 +902,121 @@ pub fn notice_html(d: &Disclosure) -> anyhow::Result<String> {
         .render(minijinja::value::Serde(ctx))?)
 }
 
+/// The same notice as an A4 PDF (uplift-pdf, CJK font).
+pub fn notice_pdf(d: &Disclosure) -> Result<Vec<u8>, uplift_pdf::PdfError> {
+    use uplift_pdf::{Block, Document};
+    let title = format!(
+        "{}{}年{}计划及项目安排公告",
+        d.county_name, d.year, d.term_zh
+    );
+    let mut plan_rows: Vec<Vec<String>> = d
+        .plans
+        .iter()
+        .map(|u| {
+            vec![
+                u.plan.level.zh().to_owned(),
+                u.plan.name.clone(),
+                u.plan.document.clone(),
+                u.plan.amount.to_string(),
+            ]
+        })
+        .collect();
+    plan_rows.push(vec![
+        "合计 Total".to_owned(),
+        String::new(),
+        String::new(),
+        d.total.to_string(),
+    ]);
+    let doc = Document {
+        title,
+        subtitle: Some(format!(
+            "Public notice: {}, {} plan of {} and project arrangements",
+            d.county_name, d.year, d.term_en
+        )),
+        blocks: vec![
+            Block::Paragraph(format!(
+                "根据资金项目公告公示制度，现将本县{}年度{}计划及项目安排情况公告如下，接受社会监督。",
+                d.year, d.term_zh
+            )),
+            Block::Heading("一、资金计划 Fund plan".to_owned()),
+            Block::Table {
+                header: vec![
+                    "资金级次 Level".into(),
+                    "资金名称 Name".into(),
+                    "指标文号 Document".into(),
+                    "金额（元）Amount".into(),
+                ],
+                rows: plan_rows,
+            },
+            Block::KeyValues(vec![(
+                "用于产业发展的比重 Industry share".to_owned(),
+                format!("{}%", d.share.clone().unwrap_or_else(|| "—".to_owned())),
+            )]),
+            Block::Heading("二、项目安排 Project arrangements".to_owned()),
+            Block::Table {
+                header: vec![
+                    "项目名称 Project".into(),
+                    "类型 Type".into(),
+                    "地点 Place".into(),
+                    "安排资金（元）Arranged".into(),
+                    "联农带农 Linkage".into(),
+                ],
+                rows: d
+                    .projects
+                    .iter()
+                    .map(|(name, kind, region, amount, linkage)| {
+                        vec![
+                            name.clone(),
+                            kind.zh().to_owned(),
+                            region.to_string(),
+                            amount.to_string(),
+                            linkage.clone(),
+                        ]
+                    })
+                    .collect(),
+            },
+            Block::KeyValues(vec![(
+                "监督举报电话 Supervision phone".to_owned(),
+                d.supervision_phone.clone(),
+            )]),
+            Block::Signature(format!("{}\n{}", d.county_name, d.published_on)),
+        ],
+    };
+    uplift_pdf::render(&doc)
+}
+
+pub(crate) async fn notice_pdf_page(
+    State(state): State<AppState>,
+    ui: UiLang,
+    PageCaller(caller): PageCaller,
+    params: Result<Query<RegionParams>, ApiError>,
+) -> Response {
+    let res = async {
+        caller.require(Action::ReadRegistry)?;
+        let Query(params) = params?;
+        let county = county_for(&caller, &region_or_own(&caller, &params.region))?;
+        let year = year_of(&state, params.year);
+        let d = trace::disclosure(&state.app, &caller.principal, &county, year)
+            .await
+            .map_err(failure)?;
+        let bytes = notice_pdf(&d).map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;
+        Ok((
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"notice-{county}-{year}.pdf\""),
+                ),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
+            ],
+            bytes,
+        )
+            .into_response())
+    }
+    .await;
+    done(res, &state, &ui)
+}
+
 pub(crate) async fn notice(
     State(state): State<AppState>,
     ui: UiLang,

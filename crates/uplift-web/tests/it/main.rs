@@ -13,6 +13,7 @@ mod list_exports;
 mod mass_assignment;
 mod photos;
 mod polish;
+mod projects;
 mod quality;
 mod rectify;
 mod support;
