@@ -88,3 +88,8 @@ pub fn sample_document(sample: &Sample) -> Document {
         blocks,
     }
 }
+
+/// The visit forms of a sample as PDF bytes (for the CLI, which composes no documents itself).
+pub fn sample_pdf(sample: &Sample) -> Result<Vec<u8>, String> {
+    uplift_pdf::render(&sample_document(sample)).map_err(|e| e.to_string())
+}

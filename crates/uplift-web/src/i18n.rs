@@ -949,6 +949,11 @@ pub(crate) const MESSAGES: &[(&str, &str, &str)] = &[
     ("nav_campaigns", "集中排查", "Screening campaigns"),
     ("nav_samples", "评估抽样", "Assessment sample"),
     (
+        "vp_dashboard_link",
+        "人居环境与基础设施（村情）",
+        "Living environment and infrastructure (village profiles)",
+    ),
+    (
         "vp_title",
         "村情 · 人居环境与基础设施",
         "Village profiles · living environment and infrastructure",

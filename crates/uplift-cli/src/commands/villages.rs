@@ -173,7 +173,7 @@ pub enum SampleCommand {
         /// The registry date the sample is drawn from (default: today).
         #[arg(long, value_name = "YYYY-MM-DD")]
         as_of: Option<NaiveDate>,
-        /// Write the visit forms (.xlsx or .csv).
+        /// Write the visit forms (.xlsx, .csv or .pdf).
         #[arg(long)]
         out: Option<PathBuf>,
         #[command(flatten)]
@@ -536,8 +536,14 @@ pub async fn run_sample(cmd: SampleCommand, actor: &str) -> anyhow::Result<()> {
                 );
             }
             if let Some(out) = out {
-                let sheet = uplift_app::sampling::visit_forms(&sample);
-                write_sheet(&sheet, &out)?;
+                if out.to_string_lossy().to_ascii_lowercase().ends_with(".pdf") {
+                    let bytes =
+                        uplift_web::forms::sample_pdf(&sample).map_err(anyhow::Error::msg)?;
+                    std::fs::write(&out, bytes)
+                        .with_context(|| format!("writing {}", out.display()))?;
+                } else {
+                    write_sheet(&uplift_app::sampling::visit_forms(&sample), &out)?;
+                }
                 println!("visit forms → {}", out.display());
             }
         }

@@ -221,6 +221,10 @@ fn village_profiles_campaigns_and_samples_from_the_command_line() {
     };
     assert_eq!(body(&first.out), body(&second.out));
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    let pdf = format!("{d}/forms.pdf");
+    let forms = draw("2026", &pdf);
+    assert!(forms.ok, "{}", forms.err);
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
     let other = draw("99", &b);
     assert_ne!(body(&first.out), body(&other.out));
     assert!(
