@@ -485,10 +485,12 @@ async fn import_error_report(b: &Browser) -> anyhow::Result<()> {
         .send_keys(&b.bad_file.display().to_string())
         .await?;
     b.click("form.upload button[type=submit]").await?;
+    // The upload runs as a background job: its progress page moves on to the batch's result.
     b.wait_text("the import's result", |_, url| {
-        url.path().starts_with("/imports/")
+        url.path().starts_with("/imports/") && !url.path().starts_with("/imports/jobs/")
     })
     .await?;
+    b.find("table.ledger.issues tbody tr").await?;
     let issues = b
         .client
         .find_all(Locator::Css("table.ledger.issues tbody tr"))
