@@ -2,11 +2,12 @@
 
 mod bench;
 mod bench_screen;
-mod encrypt;
 mod cases;
+mod encrypt;
 mod household;
 mod imports;
 mod logs;
+mod national;
 mod portable;
 mod rectify;
 mod villages;
