@@ -17,6 +17,7 @@
 //!   and dry runs; only an applied run writes registry versions.
 
 pub mod export;
+pub mod national;
 pub mod report;
 pub mod sheet;
 pub mod store;

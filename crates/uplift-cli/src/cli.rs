@@ -223,9 +223,10 @@ pub struct ImportArgs {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// `households` (the registry file of formats.md §1, importable), `persons` (every member,
-    /// with birth date and status) or `warnings` (one row per early warning: household number,
-    /// village code, rule code, risk type, state).
-    #[arg(value_parser = ["households", "persons", "warnings"])]
+    /// with birth date and status), `national` (the members of monitoring objects in the national
+    /// system's layout, domain.md §12.2) or `warnings` (one row per early warning: household
+    /// number, village code, rule code, risk type, state).
+    #[arg(value_parser = ["households", "persons", "national", "warnings"])]
     pub kind: String,
     /// The output file.
     pub out: PathBuf,

@@ -1,10 +1,12 @@
-//! Exports of the registry (`uplift export households|persons`, the list's export button).
+//! Exports of the registry (`uplift export households|persons|national`, the list's export
+//! button).
 //!
 //! * `households`: the registry file of formats.md §1, one row per active member, the headers of
 //!   [`REGISTRY_COLUMNS`] (Chinese by default, English with [`HeaderLang::En`], values then in
 //!   English codes too). Exported and imported again, it changes nothing.
 //! * `persons`: the same columns plus birth date and member status, every member (including
 //!   those who left), for lists; not meant for import.
+//! * `national`: the monitoring objects in the national system's layout ([`national`]).
 //!
 //! Rows come in household-number order and members in registration order, so the same data
 //! gives the same file. For a user, the export holds only the households of their scope, and
@@ -15,16 +17,19 @@ use uplift_domain::access::{Action, SensitiveField, Visibility};
 use uplift_domain::household::{Codebook, Household, Person, mask_phone};
 use uplift_domain::version::ReadAt;
 
+use super::national;
 use super::sheet::Sheet;
 use crate::App;
 use crate::access::{AccessDenied, Principal};
 use crate::import::headers::REGISTRY_COLUMNS;
-use crate::store::{HouseholdFilter, StoreError};
+use crate::store::{HouseholdDetail, HouseholdFilter, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportKind {
     Households,
     Persons,
+    /// The monitoring objects in the national system's layout ([`super::national`]).
+    National,
 }
 
 impl ExportKind {
@@ -32,6 +37,7 @@ impl ExportKind {
         match s {
             "households" => Some(ExportKind::Households),
             "persons" => Some(ExportKind::Persons),
+            "national" => Some(ExportKind::National),
             _ => None,
         }
     }
@@ -84,6 +90,9 @@ pub async fn export(
     let mut filter = request.filter;
     filter.scope = by.scope();
     let households = app.store.export_households(&filter, request.at).await?;
+    if request.kind == ExportKind::National {
+        return national_sheet(app, by, &filter, request.at, households, request.headers).await;
+    }
     let en = request.headers == HeaderLang::En;
     let plain = |f| by.sees(f) == Visibility::Plain;
     let (ids_plain, phones_plain, health_plain) = (
@@ -143,12 +152,88 @@ pub async fn export(
         (ExportKind::Households, true) => "registry",
         (ExportKind::Persons, false) => "人员名单",
         (ExportKind::Persons, true) => "persons",
+        (ExportKind::National, false) => "监测对象",
+        (ExportKind::National, true) => "monitored",
     };
     Ok(Sheet {
         name: name.to_owned(),
         headers,
         rows,
         note,
+    })
+}
+
+/// The national layout: only the monitoring objects, masked as the other exports are.
+async fn national_sheet(
+    app: &App,
+    by: &Principal,
+    filter: &HouseholdFilter,
+    at: ReadAt,
+    households: Vec<HouseholdDetail>,
+    headers: HeaderLang,
+) -> Result<Sheet, ExportFailure> {
+    let en = headers == HeaderLang::En;
+    let statuses = national::statuses(app, filter, at.as_of).await?;
+    let plain = |f| by.sees(f) == Visibility::Plain;
+    let (ids_plain, phones_plain, health_plain) = (
+        plain(SensitiveField::IdNumber),
+        plain(SensitiveField::Phone),
+        plain(SensitiveField::Health),
+    );
+    let index = |en| national::national_index(en).unwrap_or(usize::MAX);
+    let (id_at, phone_at, health_at, grade_at) = (
+        index("id_number"),
+        index("phone"),
+        index("health"),
+        index("disability_grade"),
+    );
+    let headers: Vec<String> = national::NATIONAL_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if i == id_at && !ids_plain {
+                if en { MASKED_ID_EN } else { MASKED_ID_ZH }.to_owned()
+            } else if en {
+                c.en.to_owned()
+            } else {
+                c.zh.to_owned()
+            }
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for d in &households {
+        let Some(status) = statuses.get(&d.id) else {
+            continue;
+        };
+        let h = &d.household.value;
+        let pack = app.policy.in_force(&h.region, at.as_of);
+        for m in &d.members {
+            let p = &m.person.value;
+            if !p.is_active() {
+                continue;
+            }
+            let mut row = national::national_row(h, p, status, pack, en);
+            if !ids_plain {
+                row[id_at] = p.id_number.masked();
+            }
+            if !phones_plain {
+                row[phone_at] = p.phone.as_deref().map(mask_phone).unwrap_or_default();
+            }
+            if !health_plain {
+                row[health_at] = "***".to_owned();
+                row[grade_at] = String::new();
+            }
+            rows.push(row);
+        }
+    }
+    let masked = !(ids_plain && phones_plain && health_plain);
+    Ok(Sheet {
+        name: if en { "monitored" } else { "监测对象" }.to_owned(),
+        headers,
+        rows,
+        note: masked.then(|| {
+            "部分个人信息已按角色脱敏 · personal fields are masked for this role".to_owned()
+        }),
     })
 }
 

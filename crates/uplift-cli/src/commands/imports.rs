@@ -1,4 +1,4 @@
-//! `uplift import households|incomes FILE` and `uplift export households|persons OUT`.
+//! `uplift import households|incomes FILE` and `uplift export households|persons|national OUT`.
 
 use std::path::Path;
 use std::time::Duration;
@@ -184,7 +184,7 @@ pub async fn export(args: ExportArgs, actor: &str) -> anyhow::Result<()> {
         None => Format::parse(&args.out.to_string_lossy()),
     }
     .context("--format csv|xlsx, or an output file ending in .csv or .xlsx")?;
-    let kind = ExportKind::parse(&args.kind).context("households or persons")?;
+    let kind = ExportKind::parse(&args.kind).context("households, persons or national")?;
     let headers = HeaderLang::parse(&args.headers).context("--headers zh|en")?;
     let region = args
         .region

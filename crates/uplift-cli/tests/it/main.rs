@@ -7,6 +7,7 @@ mod encrypt;
 mod household;
 mod imports;
 mod logs;
+mod national;
 mod portable;
 mod rectify;
 mod villages;
