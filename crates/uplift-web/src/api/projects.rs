@@ -942,6 +942,7 @@ pub(crate) fn filter_of(p: &ProjectListParams, caller: &Caller) -> Result<Projec
     params(ProjectListParams),
     responses(
         (status = 200, description = "Projects, by id", body = Vec<ProjectView>),
+        (status = 400, description = "The query string cannot be read", body = ErrorEnvelope),
         (status = 401, description = "No live session", body = ErrorEnvelope),
         (status = 403, description = "The role may not read the registry", body = ErrorEnvelope),
         (status = 422, description = "A parameter is wrong", body = ErrorEnvelope),
@@ -1158,9 +1159,11 @@ pub(crate) struct RegionParams {
     params(RegionParams),
     responses(
         (status = 200, description = "Assets of the county", body = Vec<AssetView>),
+        (status = 400, description = "The query string cannot be read", body = ErrorEnvelope),
         (status = 401, description = "No live session", body = ErrorEnvelope),
         (status = 403, description = "The role may not read the registry", body = ErrorEnvelope),
         (status = 404, description = "The county is outside the caller's area", body = ErrorEnvelope),
+        (status = 422, description = "A wrong region", body = ErrorEnvelope),
     )
 )]
 pub(crate) async fn list_assets(
@@ -1186,6 +1189,7 @@ pub(crate) async fn list_assets(
     params(RegionParams),
     responses(
         (status = 200, description = "The county's fund year", body = FundYearView),
+        (status = 400, description = "The query string cannot be read", body = ErrorEnvelope),
         (status = 401, description = "No live session", body = ErrorEnvelope),
         (status = 403, description = "The role may not read the registry", body = ErrorEnvelope),
         (status = 404, description = "The county is outside the caller's area", body = ErrorEnvelope),

@@ -100,6 +100,7 @@ pub(crate) struct ProblemEventView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = RectificationProblemView)]
 pub(crate) struct ProblemView {
     pub(crate) id: i64,
     /// `recorded`, `assigned`, `submitted` or `closed`.

@@ -76,6 +76,18 @@ pub(crate) fn date_param(
     }
 }
 
+/// [`date_param`] for the API, where a parameter given empty is a wrong date (pages treat an
+/// empty form field as today).
+fn strict_date_param(name: &str, s: Option<&str>, today: NaiveDate) -> Result<NaiveDate, ApiError> {
+    if s.is_some_and(|s| s.trim().is_empty()) {
+        return Err(ApiError::parameter(
+            name,
+            format!("{name}: an empty value is not a date YYYY-MM-DD"),
+        ));
+    }
+    date_param(name, s, today)
+}
+
 fn csrf(headers: &HeaderMap) -> Option<&str> {
     headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok())
 }
@@ -197,7 +209,7 @@ pub(crate) async fn village_profile(
     let Query(params) = params?;
     caller.require(Action::ReadRegistry)?;
     let village = code_param("region", &region)?;
-    let as_of = date_param("as_of", params.as_of.as_deref(), state.app.clock.today())?;
+    let as_of = strict_date_param("as_of", params.as_of.as_deref(), state.app.clock.today())?;
     let p = villages::profile(
         &state.app,
         &caller.principal,
@@ -377,7 +389,7 @@ pub(crate) async fn load_rollup(
 ) -> Result<Rollup, ApiError> {
     caller.require(Action::ReadRegistry)?;
     let region = crate::api::dashboard::region_of(caller, params.region.as_deref())?;
-    let as_of = date_param("as_of", params.as_of.as_deref(), state.app.clock.today())?;
+    let as_of = strict_date_param("as_of", params.as_of.as_deref(), state.app.clock.today())?;
     villages::rollup(
         &state.app,
         &caller.principal,
@@ -401,6 +413,7 @@ pub(crate) async fn load_rollup(
         (status = 401, description = "No live session", body = ErrorEnvelope),
         (status = 403, description = "The role may not read the registry", body = ErrorEnvelope),
         (status = 404, description = "No such region in the caller's scope", body = ErrorEnvelope),
+        (status = 422, description = "A wrong region, or no policy pack in force on the date", body = ErrorEnvelope),
     )
 )]
 pub(crate) async fn village_rollup(
@@ -904,7 +917,7 @@ pub(crate) async fn load_sample(
     let seed = params
         .seed
         .ok_or_else(|| ApiError::parameter("seed", "seed: required".into()))?;
-    let as_of = date_param("as_of", params.as_of.as_deref(), state.app.clock.today())?;
+    let as_of = strict_date_param("as_of", params.as_of.as_deref(), state.app.clock.today())?;
     sampling::draw(&state.app, &caller.principal, &county, seed, as_of)
         .await
         .map_err(sample_error)
