@@ -21,6 +21,11 @@ pub(crate) const SESSION_COOKIE: &str = "uplift_session";
 pub(crate) const LOGIN_CSRF_COOKIE: &str = "uplift_login_csrf";
 pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
 
+/// The CSRF token a request sends in [`CSRF_HEADER`], if any (checked by `Caller::check_csrf`).
+pub(crate) fn csrf_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok())
+}
+
 /// A logged-in caller.
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {

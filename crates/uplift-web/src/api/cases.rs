@@ -75,12 +75,6 @@ pub(crate) async fn household_in_scope(
     Ok(uplift_app::households::get(&state.app, household, &caller.scope(), now).await?)
 }
 
-fn csrf_of(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(crate::auth::CSRF_HEADER)
-        .and_then(|v| v.to_str().ok())
-}
-
 pub(crate) fn parse_date(field: &str, s: &str) -> Result<NaiveDate, ApiError> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| ApiError::Invalid(format!("{field}: {s:?} is not a date YYYY-MM-DD")))
@@ -449,7 +443,7 @@ pub(crate) async fn open_case(
     headers: HeaderMap,
     body: Result<Json<ClueBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<CreatedView>), ApiError> {
-    caller.check_csrf(csrf_of(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::OpenCase)?;
     household_in_scope(&state, &caller, household).await?;
     let Json(body) = body.map_err(|e| ApiError::Invalid(e.body_text()))?;
@@ -607,7 +601,7 @@ pub(crate) async fn act_on_case(
     headers: HeaderMap,
     body: Result<Json<ActionBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<CaseView>, ApiError> {
-    caller.check_csrf(csrf_of(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::ReadRegistry)?;
     cases::get(&state.app, &caller.principal, id)
         .await
@@ -670,7 +664,7 @@ pub(crate) async fn propose_elimination(
     headers: HeaderMap,
     body: Result<Json<ProposeBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<CreatedView>), ApiError> {
-    caller.check_csrf(csrf_of(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::ProposeElimination)?;
     household_in_scope(&state, &caller, household).await?;
     let Json(body) = body.map_err(|e| ApiError::Invalid(e.body_text()))?;
@@ -868,7 +862,7 @@ pub(crate) async fn record_measure(
     headers: HeaderMap,
     body: Result<Json<MeasureBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<CreatedView>), ApiError> {
-    caller.check_csrf(csrf_of(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::RecordAssistance)?;
     household_in_scope(&state, &caller, household).await?;
     let Json(body) = body.map_err(|e| ApiError::Invalid(e.body_text()))?;
@@ -1002,7 +996,7 @@ pub(crate) async fn record_visit(
     headers: HeaderMap,
     body: Result<Json<VisitBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<CreatedView>), ApiError> {
-    caller.check_csrf(csrf_of(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::RecordAssistance)?;
     household_in_scope(&state, &caller, household).await?;
     let Json(body) = body.map_err(|e| ApiError::Invalid(e.body_text()))?;

@@ -17,7 +17,7 @@ use uplift_domain::access::Action;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::{ApiCaller, CSRF_HEADER, Caller};
+use crate::auth::{ApiCaller, Caller};
 use crate::error::{ApiError, ErrorEnvelope, ErrorView};
 use crate::extract::HouseholdPath;
 
@@ -259,7 +259,7 @@ pub(crate) async fn post_change(
     body: Result<Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let result = async {
-        caller.check_csrf(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))?;
+        caller.check_csrf(crate::auth::csrf_token(&headers))?;
         caller.require(Action::EditRegistry)?;
         // The household must be in scope before the body is judged.
         let today = uplift_domain::version::ReadAt::current(state.app.clock.today());

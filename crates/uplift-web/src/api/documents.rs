@@ -425,9 +425,7 @@ pub(crate) async fn upload_visit(
     headers: HeaderMap,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<VisitUploadView>), ApiError> {
-    let header = headers
-        .get(crate::auth::CSRF_HEADER)
-        .and_then(|v| v.to_str().ok());
+    let header = crate::auth::csrf_token(&headers);
     caller.check_csrf(header)?;
     caller.require(Action::RecordAssistance)?;
     household_in_scope(&state, &caller, household).await?;

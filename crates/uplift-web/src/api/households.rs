@@ -761,11 +761,7 @@ pub(crate) async fn unmask_household(
     headers: axum::http::HeaderMap,
     body: Result<Json<UnmaskBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<UnmaskedView>, ApiError> {
-    caller.check_csrf(
-        headers
-            .get(crate::auth::CSRF_HEADER)
-            .and_then(|v| v.to_str().ok()),
-    )?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::Unmask)?;
     let Json(body) = body.map_err(|e| ApiError::Invalid(e.body_text()))?;
     let today = uplift_domain::version::ReadAt::current(state.app.clock.today());

@@ -45,12 +45,6 @@ pub(crate) fn failure(err: ProjectFailure) -> ApiError {
     }
 }
 
-fn csrf_of(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(crate::auth::CSRF_HEADER)
-        .and_then(|v| v.to_str().ok())
-}
-
 fn money(field: &str, s: &str) -> Result<Money, ApiError> {
     Money::parse(s).map_err(|e| ApiError::Invalid(format!("{field}: {e}")))
 }
@@ -982,7 +976,7 @@ pub(crate) async fn propose_project(
     headers: HeaderMap,
     body: Result<Json<ProposalBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<ProjectView>), ApiError> {
-    caller.check_csrf(csrf_of(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::ProposeProject)?;
     let Json(body) = body.map_err(|e| ApiError::Invalid(e.body_text()))?;
     let proposal = body.proposal()?;
@@ -1044,7 +1038,7 @@ pub(crate) async fn act_on_project(
     headers: HeaderMap,
     body: Result<Json<ProjectStepBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<ProjectView>, ApiError> {
-    caller.check_csrf(csrf_of(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::ReadRegistry)?;
     projects::get(&state.app, &caller.principal, ProjectId(id))
         .await
@@ -1077,7 +1071,7 @@ pub(crate) async fn register_asset(
     headers: HeaderMap,
     body: Result<Json<AssetBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<AssetView>), ApiError> {
-    caller.check_csrf(csrf_of(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::ManageFunds)?;
     projects::get(&state.app, &caller.principal, ProjectId(id))
         .await
@@ -1119,7 +1113,7 @@ pub(crate) async fn asset_event(
     headers: HeaderMap,
     body: Result<Json<AssetEventBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<AssetView>, ApiError> {
-    caller.check_csrf(csrf_of(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::ManageFunds)?;
     projects::get(&state.app, &caller.principal, ProjectId(id))
         .await
@@ -1230,7 +1224,7 @@ pub(crate) async fn add_plan(
     headers: HeaderMap,
     body: Result<Json<PlanBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<PlanView>), ApiError> {
-    caller.check_csrf(csrf_of(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::ManageFunds)?;
     let Json(body) = body.map_err(|e| ApiError::Invalid(e.body_text()))?;
     let plan = body.plan()?;
@@ -1300,7 +1294,7 @@ pub(crate) async fn allocate(
     headers: HeaderMap,
     body: Result<Json<AllocationBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<AllocationView>, ApiError> {
-    caller.check_csrf(csrf_of(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::ManageFunds)?;
     let Json(body) = body.map_err(|e| ApiError::Invalid(e.body_text()))?;
     let lines = body.lines()?;
@@ -1379,7 +1373,7 @@ pub(crate) async fn import(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<ProjectImportView>), ApiError> {
-    caller.check_csrf(csrf_of(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     let kind = params.kind.as_deref().unwrap_or("");
     caller.require(if kind == "plans" {
         Action::ManageFunds

@@ -29,7 +29,7 @@ use uplift_domain::region::{RegionCode, RegionLevel};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::{ApiCaller, CSRF_HEADER, Caller};
+use crate::auth::{ApiCaller, Caller};
 use crate::error::{ApiError, ErrorEnvelope};
 use crate::extract::Query;
 
@@ -50,10 +50,6 @@ pub(crate) fn failure(err: RectifyFailure) -> ApiError {
         e @ RectifyFailure::NoPolicy { .. } => ApiError::Invalid(e.to_string()),
         RectifyFailure::Invalid(detail) => ApiError::Invalid(detail),
     }
-}
-
-fn csrf_of(headers: &HeaderMap) -> Option<&str> {
-    headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok())
 }
 
 pub(crate) fn region_param(name: &str, s: &str) -> Result<RegionCode, ApiError> {
@@ -425,7 +421,7 @@ pub(crate) async fn record_problem(
     headers: HeaderMap,
     body: Result<Json<ProblemBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<CreatedProblem>), ApiError> {
-    caller.check_csrf(csrf_of(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::ManageRectification)?;
     let Json(body) = body.map_err(|e| ApiError::Invalid(e.body_text()))?;
     let (facts, assignment) = body.facts()?;
@@ -527,7 +523,7 @@ pub(crate) async fn act_on_problem(
     headers: HeaderMap,
     body: Result<Json<ProblemActionBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<ProblemView>, ApiError> {
-    caller.check_csrf(csrf_of(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::ReadRectification)?;
     let id = ProblemId(id_param(&raw)?);
     rectify::get(&state.app, &caller.principal, id)
@@ -641,7 +637,7 @@ pub(crate) async fn report_progress(
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<ProblemView>, ApiError> {
-    caller.check_csrf(csrf_of(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::ReportRectification)?;
     let id = ProblemId(id_param(&raw)?);
     rectify::get(&state.app, &caller.principal, id)
@@ -864,7 +860,7 @@ pub(crate) async fn import_problems(
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<ProblemImportView>, ApiError> {
-    caller.check_csrf(csrf_of(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::ManageRectification)?;
     let parts = read_parts(multipart).await?;
     let (file, outcome) = run_import(&state, &caller, parts).await?;
@@ -1260,7 +1256,7 @@ pub(crate) async fn assign_task(
     headers: HeaderMap,
     body: Result<Json<TaskBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<CreatedTask>), ApiError> {
-    caller.check_csrf(csrf_of(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::ManageResponsibility)?;
     let Json(body) = body.map_err(|e| ApiError::Invalid(e.body_text()))?;
     let task = body.task(&caller)?;
@@ -1303,7 +1299,7 @@ pub(crate) async fn complete_task(
     headers: HeaderMap,
     body: Result<Json<CompletionBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
-    caller.check_csrf(csrf_of(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::ReportRectification)?;
     let id = TaskId(id_param(&raw)?);
     responsibility::task(&state.app, &caller.principal, id)
@@ -1439,7 +1435,7 @@ pub(crate) async fn set_responsibility(
     headers: HeaderMap,
     body: Result<Json<ResponsibilityBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
-    caller.check_csrf(csrf_of(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::ManageResponsibility)?;
     let Json(body) = body.map_err(|e| ApiError::Invalid(e.body_text()))?;
     let region = RegionCode::parse(body.region.trim())

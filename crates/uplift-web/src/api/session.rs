@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::api::households::CodeView;
-use crate::auth::{self, ApiCaller, CSRF_HEADER, SESSION_COOKIE};
+use crate::auth::{self, ApiCaller, SESSION_COOKIE};
 use crate::error::{ApiError, ErrorEnvelope};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -128,7 +128,7 @@ pub(crate) async fn logout(
     ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    caller.check_csrf(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     access::logout(&state.app, &caller.session_token).await?;
     Ok(auth::with_cookie(
         StatusCode::NO_CONTENT.into_response(),

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::api::imports::{ImportBatchView, batch_view};
-use crate::auth::{ApiCaller, CSRF_HEADER, Caller};
+use crate::auth::{ApiCaller, Caller};
 use crate::error::{ApiError, ErrorEnvelope};
 
 /// The largest file an upload may carry (a registry of a large county as .csv is ~100 MB).
@@ -164,7 +164,7 @@ pub(crate) async fn upload(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let result = async {
-        caller.check_csrf(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))?;
+        caller.check_csrf(crate::auth::csrf_token(&headers))?;
         caller.require(Action::ImportRegistry)?;
         let upload = read_upload(multipart).await?;
         let batch = run(&state, &caller, upload).await?;

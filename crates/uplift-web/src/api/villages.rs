@@ -23,7 +23,7 @@ use uplift_domain::village::Reading;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::{ApiCaller, CSRF_HEADER, Caller};
+use crate::auth::{ApiCaller, Caller};
 use crate::error::{ApiError, ErrorEnvelope};
 use crate::extract::Query;
 
@@ -86,10 +86,6 @@ fn strict_date_param(name: &str, s: Option<&str>, today: NaiveDate) -> Result<Na
         ));
     }
     date_param(name, s, today)
-}
-
-fn csrf(headers: &HeaderMap) -> Option<&str> {
-    headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok())
 }
 
 /// A point of view of a read: `as_of` only (profiles replay as of a date).
@@ -265,7 +261,7 @@ pub(crate) async fn record_indicators(
     headers: HeaderMap,
     body: Result<Json<Vec<ReadingBody>>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<WrittenView>), ApiError> {
-    caller.check_csrf(csrf(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::EditVillageProfile)?;
     let village = code_param("region", &region)?;
     villages::require_region(&caller.principal, &village)?;
@@ -538,7 +534,7 @@ pub(crate) async fn open_campaign(
     headers: HeaderMap,
     body: Result<Json<CampaignBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<OpenedView>), ApiError> {
-    caller.check_csrf(csrf(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::ManageCampaign)?;
     let Json(b) = body.map_err(|e| ApiError::Invalid(e.body_text()))?;
     let c = new_campaign(&b.county, &b.name, &b.scope, &b.start, &b.end)?;
@@ -789,7 +785,7 @@ pub(crate) async fn record_campaign_visit(
     headers: HeaderMap,
     body: Result<Json<CampaignVisitBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<VisitRecordedView>), ApiError> {
-    caller.check_csrf(csrf(&headers))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::RecordAssistance)?;
     let id = campaign_id(&id)?;
     campaigns::get(&state.app, &caller.principal, id)

@@ -24,7 +24,7 @@ use uplift_domain::region::RegionCode;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::{ApiCaller, CSRF_HEADER, Caller};
+use crate::auth::{ApiCaller, Caller};
 use crate::error::{ApiError, ErrorEnvelope};
 use crate::extract::Query;
 
@@ -343,7 +343,7 @@ pub(crate) async fn run_screening_api(
     headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Result<Json<ScreeningRunView>, ApiError> {
-    caller.check_csrf(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     caller.require(Action::ImportRegistry)?;
     let req: ScreeningRequest = if body.iter().all(u8::is_ascii_whitespace) {
         ScreeningRequest::default()
@@ -588,7 +588,7 @@ pub(crate) async fn upload_feed(
     headers: axum::http::HeaderMap,
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Json<FeedImportView>, ApiError> {
-    caller.check_csrf(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))?;
+    caller.check_csrf(crate::auth::csrf_token(&headers))?;
     if !caller.principal.may(Action::ImportRegistry) {
         caller.require(Action::UploadFeed)?;
     }
