@@ -147,6 +147,8 @@ pub struct StoredPersonFields {
 }
 
 const PREFIX: &str = "enc:";
+/// How the app encodes a feed row that names a person (`uplift_app::feeds::encode_target`).
+const PERSON_TARGET: &str = "P:";
 
 impl FieldCipher {
     /// Stores everything plainly (no key configured).
@@ -202,6 +204,30 @@ impl FieldCipher {
                 mac.update(id_number.as_bytes());
                 hex(&mac.finalize().into_bytes())
             }
+        }
+    }
+
+    /// The stored `(target, target_lookup)` of a feed row's target (`P:<ID number>`,
+    /// `H:<household no>` or `R:<village code>`, the app's encoding). A person's ID number is
+    /// sealed like `person_versions.id_number` and looked up by the same HMAC key; household and
+    /// region targets are stored as they are.
+    pub fn feed_target_columns(&self, target: &str) -> (String, String) {
+        match target.strip_prefix(PERSON_TARGET) {
+            Some(id) if self.inner.is_some() => (
+                format!("{PERSON_TARGET}{}", self.seal("feed_target", id)),
+                format!("{PERSON_TARGET}{}", self.lookup_key(id)),
+            ),
+            _ => (target.to_owned(), target.to_owned()),
+        }
+    }
+
+    /// The inverse of [`FieldCipher::feed_target_columns`]: the plain target of a stored one.
+    /// A sealed person target without the key, or a plain one in an encrypted database, is an
+    /// error (as for ID numbers).
+    pub(crate) fn open_feed_target(&self, stored: &str) -> anyhow::Result<String> {
+        match stored.strip_prefix(PERSON_TARGET) {
+            Some(id) => Ok(format!("{PERSON_TARGET}{}", self.open("feed_target", id)?)),
+            None => Ok(stored.to_owned()),
         }
     }
 
@@ -328,6 +354,33 @@ mod tests {
         bytes[last] ^= 1;
         let bad = format!("enc:sm4-gcm:{}", B64.encode(bytes));
         assert!(c.open("id_number", &bad).is_err());
+    }
+
+    #[test]
+    fn feed_targets_seal_person_ids_only_and_look_up_like_id_numbers() {
+        let id = "11010519491231002X";
+        let c = FieldCipher::new(Algorithm::Sm4Gcm, &key(3));
+        let (stored, lookup) = c.feed_target_columns(&format!("P:{id}"));
+        assert!(stored.starts_with("P:enc:sm4-gcm:"), "{stored}");
+        assert!(!stored.contains(id) && !lookup.contains(id));
+        assert_eq!(lookup, format!("P:{}", c.lookup_key(id)));
+        assert_eq!(c.open_feed_target(&stored).unwrap(), format!("P:{id}"));
+        // Households and villages are not personal data: stored as they are.
+        for t in ["H:4310260010001", "R:431026100200"] {
+            assert_eq!(c.feed_target_columns(t), (t.to_owned(), t.to_owned()));
+            assert_eq!(c.open_feed_target(t).unwrap(), t);
+        }
+        // An ID sealed for a person row does not open as a feed target, nor without the key,
+        // and a plain target in an encrypted database is refused.
+        let person = c.seal("id_number", id);
+        assert!(c.open_feed_target(&format!("P:{person}")).is_err());
+        assert!(FieldCipher::plain().open_feed_target(&stored).is_err());
+        assert!(c.open_feed_target(&format!("P:{id}")).is_err());
+        // A plain database keeps the target and looks it up by itself.
+        let plain = FieldCipher::plain();
+        let t = format!("P:{id}");
+        assert_eq!(plain.feed_target_columns(&t), (t.clone(), t.clone()));
+        assert_eq!(plain.open_feed_target(&t).unwrap(), t);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use uplift_domain::region::RegionCode;
 use uplift_domain::version::ReadAt;
 
 use crate::Db;
+use crate::cipher::FieldCipher;
 use crate::codec::{self, date_text, known_at_text};
 use crate::registry::{
     Cell, LATEST_FIRST, code_range, effective_region, household_from_row, income_from_row,
@@ -210,23 +211,25 @@ impl FeedStore for Db {
         let cells = rows
             .iter()
             .map(|r| {
+                let (target, lookup) = self.cipher.feed_target_columns(&r.target);
                 vec![
                     Cell::Int(id),
                     Cell::Text(r.kind.clone()),
                     Cell::Int(r.row as i64),
                     Cell::OptText(r.record_id.clone()),
                     Cell::Int(i64::from(r.reversal)),
-                    Cell::Text(r.target.clone()),
+                    Cell::Text(target),
                     Cell::Int(i64::from(r.matched)),
                     Cell::Text(r.data.clone()),
+                    Cell::Text(lookup),
                 ]
             })
             .collect();
         insert_rows(
             self.backend,
             &mut tx,
-            "feed_rows (batch_id, kind, row_no, record_id, reversal, target, matched, data)",
-            8,
+            "feed_rows (batch_id, kind, row_no, record_id, reversal, target, matched, data, target_lookup)",
+            9,
             cells,
         )
         .await?;
@@ -274,7 +277,7 @@ impl FeedStore for Db {
         .await
         .map_err(unexpected)?;
         rows.iter()
-            .map(stored_row)
+            .map(|r| stored_row(&self.cipher, r))
             .collect::<anyhow::Result<_>>()
             .map_err(unexpected)
     }
@@ -288,7 +291,7 @@ impl FeedStore for Db {
         .await
         .map_err(unexpected)?;
         rows.iter()
-            .map(stored_row)
+            .map(|r| stored_row(&self.cipher, r))
             .collect::<anyhow::Result<_>>()
             .map_err(unexpected)
     }
@@ -489,14 +492,14 @@ impl FeedStore for Db {
     }
 }
 
-fn stored_row(r: &AnyRow) -> anyhow::Result<StoredFeedRow> {
+fn stored_row(cipher: &FieldCipher, r: &AnyRow) -> anyhow::Result<StoredFeedRow> {
     Ok(StoredFeedRow {
         batch: r.try_get("batch_id")?,
         kind: r.try_get("kind")?,
         row: r.try_get::<i64, _>("row_no")? as u64,
         record_id: r.try_get("record_id")?,
         reversal: r.try_get::<i64, _>("reversal")? != 0,
-        target: r.try_get("target")?,
+        target: cipher.open_feed_target(&r.try_get::<String, _>("target")?)?,
         matched: r.try_get::<i64, _>("matched")? != 0,
         data: r.try_get("data")?,
     })

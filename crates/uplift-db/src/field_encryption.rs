@@ -23,6 +23,8 @@ pub struct EncryptReport {
     pub algorithm: Algorithm,
     /// Person versions whose ID number and phone were sealed.
     pub person_versions: u64,
+    /// Stored feed rows whose target (a person's ID number) was sealed.
+    pub feed_rows: u64,
 }
 
 impl Db {
@@ -124,11 +126,12 @@ impl Db {
             .await?;
             count += 1;
         }
+        let feed_rows = encrypt_feed_targets(&mut tx, &cipher).await?;
         tx.commit().await.context("committing the encryption")?;
         // Leave no plain copy behind in free pages, the WAL or dead tuples.
         let purge = match self.backend {
             crate::Backend::Sqlite => "VACUUM; PRAGMA wal_checkpoint(TRUNCATE);",
-            crate::Backend::Postgres => "VACUUM FULL person_versions",
+            crate::Backend::Postgres => "VACUUM FULL person_versions, feed_rows",
         };
         self.execute_admin(purge).await?;
         crate::access::record_audit(
@@ -139,7 +142,7 @@ impl Db {
                 action: "encrypt_fields".to_owned(),
                 target: format!("database:{}", algorithm.name()),
                 region: None,
-                reason: Some(format!("{count} person versions")),
+                reason: Some(format!("{count} person versions, {feed_rows} feed rows")),
                 client: None,
             },
         )
@@ -154,7 +157,41 @@ impl Db {
             EncryptReport {
                 algorithm,
                 person_versions: count,
+                feed_rows,
             },
         ))
     }
+}
+
+/// Seals the ID number of every stored feed row that names a person (`P:` targets) and sets its
+/// lookup key, inside the encryption's transaction. Gives the number of rows sealed.
+async fn encrypt_feed_targets(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    cipher: &FieldCipher,
+) -> anyhow::Result<u64> {
+    let rows =
+        sqlx::query("SELECT batch_id, row_no, target FROM feed_rows WHERE target LIKE 'P:%'")
+            .fetch_all(&mut **tx)
+            .await?;
+    let plain = FieldCipher::plain();
+    let mut count = 0u64;
+    for row in rows {
+        let batch: i64 = row.try_get("batch_id")?;
+        let row_no: i64 = row.try_get("row_no")?;
+        let target = plain
+            .open_feed_target(&row.try_get::<String, _>("target")?)
+            .with_context(|| format!("feed batch {batch} row {row_no}"))?;
+        let (sealed, lookup) = cipher.feed_target_columns(&target);
+        sqlx::query(
+            "UPDATE feed_rows SET target = $1, target_lookup = $2 WHERE batch_id = $3 AND row_no = $4",
+        )
+        .bind(sealed)
+        .bind(lookup)
+        .bind(batch)
+        .bind(row_no)
+        .execute(&mut **tx)
+        .await?;
+        count += 1;
+    }
+    Ok(count)
 }

@@ -91,6 +91,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_field_encryption.sql"),
         postgres: include_str!("../migrations/postgres/0016_field_encryption.sql"),
     },
+    Migration {
+        version: 20,
+        name: "feed_target_lookup",
+        sqlite: include_str!("../migrations/sqlite/0020_feed_target_lookup.sql"),
+        postgres: include_str!("../migrations/postgres/0020_feed_target_lookup.sql"),
+    },
 ];
 
 /// The names of the migrations this build knows, in order (`0001_registry`, …).

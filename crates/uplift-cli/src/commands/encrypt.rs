@@ -33,9 +33,10 @@ pub async fn run(args: EncryptArgs, actor: &str) -> anyhow::Result<()> {
     let (db, report) = db.encrypt_fields(algorithm, &key, actor).await?;
     let counts = uplift_app::store::Store::counts(&db).await?;
     println!(
-        "Encrypted the ID numbers and phones of {} person versions with {} ({} persons in {} households); \
-         from now on every command and the server need the same data key.",
+        "Encrypted the ID numbers and phones of {} person versions and the ID numbers of {} feed rows \
+         with {} ({} persons in {} households); from now on every command and the server need the same data key.",
         report.person_versions,
+        report.feed_rows,
         report.algorithm.name(),
         counts.persons,
         counts.households
