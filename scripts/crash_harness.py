@@ -2,9 +2,10 @@
 """Crash-safety harness: kills `uplift` with SIGKILL at random moments and checks what survives.
 
 Scenarios (each run --kills times, default 50):
-  import   `uplift import households FILE` of a synthetic registry; after each kill the database
-           passes `uplift check` (integrity) and holds either none or all of the file's
-           households: never a half-applied import.
+  import   `uplift import households FILE` of a synthetic registry (20,000 households, 1,000
+           with --size small; kills spread over an uninterrupted import's time); after each
+           kill the database passes `uplift check` (integrity) and holds either none or all of
+           the file's households: never a half-applied import.
   screen   `uplift screen` on a registry with imported medical feeds (a run of a few seconds,
            thousands of warnings written in one transaction); after each kill the database passes
            `uplift check`, holds no half-written run (either no run and no warning, or the run
@@ -149,21 +150,33 @@ def kill_at_random(cmd, low, high, probe=None):
     return killed, mid_write
 
 
-def scenario_import(dbs, kills, tmp):
+IMPORT_SIZES = {"small": 1000, "full": 20000}
+
+
+def scenario_import(dbs, kills, tmp, size="full"):
+    expected = IMPORT_SIZES[size]
     csv_dir = os.path.join(tmp, "csv")
     seed_db = dbs.fresh()
-    out = run(["synth", "--households", "3000", "--seed", "9", "--csv-out", csv_dir,
+    out = run(["synth", "--households", str(expected), "--seed", "9", "--csv-out", csv_dir,
                "--csv-only", "--database", seed_db])
     assert out.returncode == 0, out.stderr
     registry = os.path.join(csv_dir, "households.csv")
-    expected = 3000
-    stats = {"killed": 0, "mid_write": 0, "none": 0, "all": 0}
+    template = dbs.fresh()
+    run(["regions", "load-shipped", "--database", template])
+    # An uninterrupted import gives the span the kills are spread over.
+    reference_db = dbs.copy(template)
+    started = time.time()
+    out = run(["import", "households", registry, "--database", reference_db, "--quiet"])
+    duration = time.time() - started
+    assert out.returncode == 0, out.stderr
+    assert check(reference_db) == expected
+    dbs.drop(reference_db)
+    stats = {"killed": 0, "mid_write": 0, "none": 0, "all": 0, "run_s": round(duration, 1)}
     for _ in range(kills):
-        db = dbs.fresh()
-        run(["regions", "load-shipped", "--database", db])
+        db = dbs.copy(template)
         killed, mid_write = kill_at_random(
-            [UPLIFT, "import", "households", registry, "--database", db, "--quiet"], 0.05, 3.0,
-            probe=lambda: dbs.writing(db))
+            [UPLIFT, "import", "households", registry, "--database", db, "--quiet"],
+            0.05, duration * 1.1, probe=lambda: dbs.writing(db))
         stats["killed"] += killed
         stats["mid_write"] += mid_write
         households = check(db)
@@ -173,11 +186,12 @@ def scenario_import(dbs, kills, tmp):
             stats["all"] += 1
         else:
             raise AssertionError(f"half-applied import: {households} of {expected} households")
+        dbs.drop(db)
     return stats
 
 
 SCREEN_AS_OF = "2026-04-01"
-SCREEN_SIZES = {"small": (2000, 20000), "full": (15000, 300000)}
+SCREEN_SIZES = {"small": (500, 5000), "full": (15000, 300000)}
 
 
 def medical_feed(registry_csv, path, rows, seed):
@@ -379,7 +393,8 @@ def main():
     ap.add_argument("--scenario", action="append", choices=["import", "screen", "actions"],
                     help="run only these scenarios (repeatable; default: all three)")
     ap.add_argument("--size", choices=sorted(SCREEN_SIZES), default="full",
-                    help="registry and feed size of the screen scenario (small: for CI)")
+                    help="registry and feed sizes of the import and screen scenarios "
+                    "(small: for CI)")
     ap.add_argument("--binary", help="the uplift binary (default: target/release/uplift, "
                     "built if missing)")
     args = ap.parse_args()
@@ -388,7 +403,7 @@ def main():
         UPLIFT = os.path.abspath(args.binary)
     chosen = args.scenario or ["import", "screen", "actions"]
     scenarios = {
-        "import": scenario_import,
+        "import": lambda dbs, kills, tmp: scenario_import(dbs, kills, tmp, args.size),
         "screen": lambda dbs, kills, tmp: scenario_screen(dbs, kills, tmp, args.size),
         "actions": scenario_actions,
     }
