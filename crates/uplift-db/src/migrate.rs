@@ -91,6 +91,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_field_encryption.sql"),
         postgres: include_str!("../migrations/postgres/0016_field_encryption.sql"),
     },
+    Migration {
+        version: 18,
+        name: "tally_revisions",
+        sqlite: include_str!("../migrations/sqlite/0018_tally_revisions.sql"),
+        postgres: include_str!("../migrations/postgres/0018_tally_revisions.sql"),
+    },
 ];
 
 /// The names of the migrations this build knows, in order (`0001_registry`, …).

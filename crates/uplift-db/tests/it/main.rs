@@ -23,4 +23,5 @@ mod projects;
 mod rectify;
 mod registry;
 mod support;
+mod tally_revisions;
 mod villages;
