@@ -33,6 +33,7 @@ mod projects;
 mod rectify;
 mod registry;
 mod tally;
+mod tally_cache;
 mod villages;
 
 pub use backup::TableDigest;
@@ -86,6 +87,8 @@ pub struct Db {
     /// The file of a SQLite database (none for PostgreSQL and in-memory SQLite): large imports
     /// write it through a connection of their own (`import_write.rs`).
     pub(crate) sqlite_file: Option<std::path::PathBuf>,
+    /// Parsed village tally rows by revision, shared by the clones of this handle (`tally_cache.rs`).
+    pub(crate) tally_cache: Arc<tally_cache::TallyCache>,
 }
 
 impl Db {
@@ -134,6 +137,7 @@ impl Db {
             backend,
             cipher: Arc::new(cipher::FieldCipher::plain()),
             sqlite_file,
+            tally_cache: Arc::default(),
         })
     }
 

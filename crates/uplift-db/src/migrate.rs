@@ -92,6 +92,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0016_field_encryption.sql"),
     },
     Migration {
+        version: 18,
+        name: "tally_revisions",
+        sqlite: include_str!("../migrations/sqlite/0018_tally_revisions.sql"),
+        postgres: include_str!("../migrations/postgres/0018_tally_revisions.sql"),
+    },
+    Migration {
         version: 20,
         name: "feed_target_lookup",
         sqlite: include_str!("../migrations/sqlite/0020_feed_target_lookup.sql"),

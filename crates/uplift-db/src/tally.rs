@@ -15,16 +15,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
-use uplift_app::dashboard::{BandRule, IncomeBand, Tally};
+use uplift_app::dashboard::{BandRule, Tally};
 use uplift_app::store::StoreResult;
-use uplift_domain::household::HouseholdType;
 use uplift_domain::region::RegionCode;
 
-use crate::codec::{self, date_text};
+use crate::codec::date_text;
 use crate::registry::unexpected;
+use crate::tally_cache::{ParsedState, revision};
 use crate::{Backend, Db};
 
 /// Tables derived from the registry: rebuilt, never backed up.
@@ -289,98 +290,6 @@ fn village_timelines(
     out
 }
 
-/// Adds the tallies of one stored village state to `out`, the band rule applied.
-fn decode_state(
-    village: RegionCode,
-    state: &str,
-    rule: &BandRule,
-    out: &mut Vec<Tally>,
-) -> anyhow::Result<()> {
-    let bad = || anyhow::anyhow!("bad village tally line in {village}");
-    let mut net: BTreeMap<(HouseholdType, String), (i64, i64, i64)> = BTreeMap::new();
-    let mut bands: BTreeMap<(HouseholdType, IncomeBand), i64> = BTreeMap::new();
-    for line in state.lines() {
-        let mut f = line.split('\t');
-        match f.next() {
-            Some("c") => {
-                let kind = codec::code::<HouseholdType>(f.next().ok_or_else(bad)?)?;
-                let measure = f.next().ok_or_else(bad)?;
-                let key = f.next().ok_or_else(bad)?;
-                let value: i64 = f.next().ok_or_else(bad)?.parse()?;
-                let households: i64 = f.next().ok_or_else(bad)?.parse()?;
-                match measure {
-                    "income_gross_fen" => {
-                        let e = net.entry((kind, key.to_owned())).or_default();
-                        e.0 += value;
-                        e.2 = households;
-                    }
-                    "income_oop_fen" => net.entry((kind, key.to_owned())).or_default().1 += value,
-                    _ => out.push(Tally {
-                        village,
-                        household_type: kind,
-                        measure: measure.to_owned(),
-                        key: key.to_owned(),
-                        value,
-                        households,
-                    }),
-                }
-            }
-            Some("b") => {
-                let kind = codec::code::<HouseholdType>(f.next().ok_or_else(bad)?)?;
-                let band = match f.next() {
-                    None => IncomeBand::NoRecord,
-                    Some(gross) => {
-                        let gross: i64 = gross.parse()?;
-                        let oop: i64 = f.next().ok_or_else(bad)?.parse()?;
-                        let n: i64 = f.next().ok_or_else(bad)?.parse()?;
-                        let net = if rule.deduct_out_of_pocket {
-                            gross - oop
-                        } else {
-                            gross
-                        };
-                        // The same test as the live SQL: round(net / n) < L ⟺ 2·net + n < 2·n·L.
-                        if 2 * net + n < 2 * n * rule.line.fen() {
-                            IncomeBand::BelowLine
-                        } else if 2 * net + n < 2 * n * rule.near_line.fen() {
-                            IncomeBand::NearLine
-                        } else {
-                            IncomeBand::AboveNear
-                        }
-                    }
-                };
-                *bands.entry((kind, band)).or_default() += 1;
-            }
-            _ => return Err(bad()),
-        }
-    }
-    for ((kind, year), (gross, oop, households)) in net {
-        let value = if rule.deduct_out_of_pocket {
-            gross - oop
-        } else {
-            gross
-        };
-        out.push(Tally {
-            village,
-            household_type: kind,
-            measure: "income_net_fen".to_owned(),
-            key: year,
-            value,
-            households,
-        });
-    }
-    for ((kind, band), n) in bands {
-        out.push(Tally {
-            village,
-            household_type: kind,
-            measure: "band".to_owned(),
-            key: band.code().to_owned(),
-            value: n,
-            households: n,
-        });
-    }
-    Ok(())
-}
-
 fn placeholders(from: usize, n: usize) -> String {
     (from..from + n)
         .map(|i| format!("${i}"))
@@ -552,15 +461,16 @@ impl Db {
             .collect();
         for chunk in rows.chunks(300) {
             let sql = format!(
-                "INSERT INTO village_tallies (village, valid_from, state) VALUES {}",
-                crate::registry::values_placeholders(self.backend, chunk.len(), 3)
+                "INSERT INTO village_tallies (village, valid_from, state, revision) VALUES {}",
+                crate::registry::values_placeholders(self.backend, chunk.len(), 4)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for (v, day, state) in chunk {
                 q = q
                     .bind((*v).clone())
                     .bind((*day).clone())
-                    .bind((*state).clone());
+                    .bind((*state).clone())
+                    .bind(revision(state));
             }
             q.execute(&mut **tx).await?;
         }
@@ -568,7 +478,8 @@ impl Db {
     }
 
     /// The registry tallies of villages `low..=high` as of `as_of` (everything known now), from
-    /// the maintained village rows, settled first.
+    /// the maintained village rows, settled first. Lists the rows in effect with their revisions
+    /// and reads only the states the in-process cache does not hold (`tally_cache.rs`).
     pub(crate) async fn maintained_tallies(
         &self,
         low: &str,
@@ -577,8 +488,8 @@ impl Db {
         rule: &BandRule,
     ) -> StoreResult<Vec<Tally>> {
         self.settle_tallies().await?;
-        let rows = sqlx::query(
-            "SELECT village, state FROM village_tallies t \
+        let heads = sqlx::query(
+            "SELECT village, valid_from, revision FROM village_tallies t \
              WHERE village BETWEEN $1 AND $2 AND valid_from = \
                (SELECT MAX(valid_from) FROM village_tallies u \
                 WHERE u.village = t.village AND u.valid_from <= $3)",
@@ -589,13 +500,75 @@ impl Db {
         .fetch_all(&self.pool)
         .await
         .map_err(unexpected)?;
-        let mut out = Vec::new();
-        for row in rows {
+        let mut rows: Vec<(RegionCode, Option<Arc<ParsedState>>)> = Vec::with_capacity(heads.len());
+        let mut missing: Vec<(String, String, usize)> = Vec::new();
+        for row in heads {
             let village: String = row.try_get(0).map_err(unexpected)?;
-            let state: String = row.try_get(1).map_err(unexpected)?;
-            let village = RegionCode::parse(&village).map_err(unexpected)?;
-            decode_state(village, &state, rule, &mut out).map_err(unexpected)?;
+            let valid_from: String = row.try_get(1).map_err(unexpected)?;
+            let rev: i64 = row.try_get(2).map_err(unexpected)?;
+            let code = RegionCode::parse(&village).map_err(unexpected)?;
+            let held = self.tally_cache.get(&village, &valid_from, rev);
+            if held.is_none() {
+                missing.push((village, valid_from, rows.len()));
+            }
+            rows.push((code, held));
+        }
+        for chunk in missing.chunks(VILLAGES_PER_ROUND) {
+            // Every (village, date) of the chunk, and some others of the same villages and
+            // dates, filtered here: one query a round instead of one per row.
+            let villages = placeholders(1, chunk.len());
+            let dates = placeholders(1 + chunk.len(), chunk.len());
+            let mut q = sqlx::query(AssertSqlSafe(format!(
+                "SELECT village, valid_from, revision, state FROM village_tallies \
+                 WHERE village IN ({villages}) AND valid_from IN ({dates})"
+            )));
+            for (v, _, _) in chunk {
+                q = q.bind(v.clone());
+            }
+            for (_, day, _) in chunk {
+                q = q.bind(day.clone());
+            }
+            let found = q.fetch_all(&self.pool).await.map_err(unexpected)?;
+            let wanted: HashMap<(&str, &str), usize> = chunk
+                .iter()
+                .map(|(v, day, i)| ((v.as_str(), day.as_str()), *i))
+                .collect();
+            for row in found {
+                let village: String = row.try_get(0).map_err(unexpected)?;
+                let valid_from: String = row.try_get(1).map_err(unexpected)?;
+                let Some(&i) = wanted.get(&(village.as_str(), valid_from.as_str())) else {
+                    continue;
+                };
+                let rev: i64 = row.try_get(2).map_err(unexpected)?;
+                let state: String = row.try_get(3).map_err(unexpected)?;
+                let parsed = Arc::new(ParsedState::parse(rows[i].0, &state).map_err(unexpected)?);
+                self.tally_cache
+                    .put(village, valid_from, rev, Arc::clone(&parsed));
+                rows[i].1 = Some(parsed);
+            }
+        }
+        let mut out = Vec::new();
+        for (village, parsed) in &rows {
+            // A row settled away between the two reads: read again from the start.
+            let Some(parsed) = parsed else {
+                return Box::pin(self.maintained_tallies(low, high, as_of, rule)).await;
+            };
+            parsed.tallies(*village, rule, &mut out);
         }
         Ok(out)
+    }
+
+    /// Rows held by the in-process cache of parsed village tallies.
+    pub fn cached_tally_rows(&self) -> usize {
+        self.tally_cache.len()
+    }
+
+    /// A handle on the same database with an empty tally cache of its own: what another
+    /// process (a CLI import while `serve` runs) holds.
+    pub fn with_own_tally_cache(&self) -> Db {
+        Db {
+            tally_cache: Arc::default(),
+            ..self.clone()
+        }
     }
 }

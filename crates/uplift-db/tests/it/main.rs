@@ -25,4 +25,5 @@ mod rectify;
 mod registry;
 mod sessions;
 mod support;
+mod tally_revisions;
 mod villages;
