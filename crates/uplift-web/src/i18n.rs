@@ -72,6 +72,7 @@ pub(crate) const MESSAGES: &[(&str, &str, &str)] = &[
     ("reset", "重置", "Reset"),
     ("back_to_now", "回到当前", "Back to now"),
     ("total_households", "共 {n} 户", "{n} households"),
+    ("total_cases", "共 {n} 件", "{n} cases"),
     (
         "page_of",
         "第 {page} / {pages} 页",

@@ -30,6 +30,7 @@ pub(crate) mod import_jobs;
 mod imports;
 mod list_export;
 mod login;
+mod pager;
 pub(crate) mod projects;
 mod quality;
 pub(crate) mod rectify;

@@ -95,6 +95,14 @@ async fn measure(url: &str, args: &BenchDashboardArgs, actor: &str) -> anyhow::R
             replay.push(time_once(&app, &region, ReadAt::current(replay_date(today, i))).await?);
         }
         println!("{backend} use case, {name}:");
+        // The store's part of a render: the tallies of every county of the region, read from
+        // the maintained village rows (and the cache of parsed rows).
+        let store_times = time_store(&app, &region, now, args.runs).await?;
+        println!(
+            "  of which the store's tallies, {} runs: {}",
+            store_times.len(),
+            summary(&store_times)
+        );
         if !live_times.is_empty() {
             println!(
                 "  live (past point of knowledge, from the version tables), {} runs: {}",
@@ -313,6 +321,52 @@ async fn time_once(app: &App, region: &RegionCode, at: ReadAt) -> anyhow::Result
         bail!("the dashboard of {region} has no figures");
     }
     Ok(elapsed)
+}
+
+/// Times reading the registry tallies of every county of `region` (the store's part of a
+/// dashboard render), each county with the band rule of its pack.
+async fn time_store(
+    app: &App,
+    region: &RegionCode,
+    at: ReadAt,
+    runs: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let counties: Vec<RegionCode> = if region.level() >= RegionLevel::County {
+        vec![*region]
+    } else {
+        app.store
+            .region_children(Some(region))
+            .await?
+            .into_iter()
+            .map(|r| r.code)
+            .filter(|c| c.level() == RegionLevel::County)
+            .collect()
+    };
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        let started = Instant::now();
+        let mut tallies = 0;
+        for county in &counties {
+            let Some(pack) = app.policy.in_force(county, at.as_of) else {
+                continue;
+            };
+            tallies += app
+                .store
+                .registry_tallies(&uplift_app::dashboard::TallyQuery {
+                    within: *county,
+                    scope: Scope::Everything,
+                    at,
+                    rule: uplift_app::dashboard::BandRule::of(pack),
+                })
+                .await?
+                .len();
+        }
+        times.push(started.elapsed());
+        if tallies == 0 {
+            bail!("no tallies for {region}");
+        }
+    }
+    Ok(times)
 }
 
 async fn time_runs(

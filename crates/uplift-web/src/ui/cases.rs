@@ -22,6 +22,7 @@ use crate::auth::{Caller, PageCaller};
 use crate::error::ApiError;
 use crate::extract::{HouseholdPath, Query};
 use crate::i18n::Lang;
+use crate::ui::pager::{EveryRow, PageParams, Pager, slice};
 use crate::ui::{Chrome, UiLang, error_page, render};
 
 type FormResult<T> = Result<axum::Form<T>, axum::extract::rejection::FormRejection>;
@@ -105,6 +106,8 @@ struct QueueContext {
     stages: Vec<Option2>,
     overdue_only: bool,
     rows: Vec<QueueRow>,
+    #[serde(flatten)]
+    pager: Pager,
 }
 
 #[derive(Serialize)]
@@ -126,15 +129,40 @@ pub(crate) async fn queue(
     ui: UiLang,
     PageCaller(caller): PageCaller,
     params: Result<Query<crate::api::cases::QueueParams>, ApiError>,
+    paging: Result<Query<PageParams>, ApiError>,
+    every: Option<axum::Extension<EveryRow>>,
 ) -> Response {
     let lang = ui.lang;
     let res = async {
         caller.require(Action::ReadRegistry)?;
         let Query(params) = params?;
+        let Query(paging) = paging?;
         let (region, stage, overdue) = params.parse()?;
+        let page = paging.page()?;
         let views = cases::queue(&state.app, &caller.principal, region, stage, overdue)
             .await
             .map_err(failure)?;
+        let total = views.len() as u64;
+        // One page of rows is rendered (each reads its household); the export renders all.
+        let views = if every.is_some() {
+            views
+        } else {
+            slice(views, page)
+        };
+        let overdue_text = if overdue { "true" } else { "" };
+        let pager = Pager::new(
+            lang,
+            "/cases",
+            &[
+                ("region", params.region.as_deref().unwrap_or("")),
+                ("stage", params.stage.as_deref().unwrap_or("")),
+                ("overdue", overdue_text),
+            ],
+            &paging,
+            page,
+            total,
+            "total_cases",
+        );
         let mut rows = Vec::with_capacity(views.len());
         for v in &views {
             let c = &v.case;
@@ -160,6 +188,7 @@ pub(crate) async fn queue(
             stages: options::<Stage>(lang, Stage::en, params.stage.as_deref().unwrap_or("")),
             overdue_only: overdue,
             rows,
+            pager,
             chrome: ui.chrome_for(&state, &caller).await,
         };
         render(&state, &ui, StatusCode::OK, "cases.html", ctx)
@@ -747,6 +776,8 @@ struct VisitsContext {
     #[serde(flatten)]
     chrome: Chrome,
     rows: Vec<ScheduleRow>,
+    #[serde(flatten)]
+    pager: Pager,
 }
 
 #[derive(Serialize)]
@@ -759,33 +790,51 @@ struct ScheduleRow {
 }
 
 /// The caller's households (a helper's assignments; a cadre's village) with the last visit and
-/// the next one due a month after it.
+/// the next one due a month after it, a page at a time in the household list's order, each page
+/// sorted by the date due (the export: every household).
 pub(crate) async fn schedule(
     State(state): State<AppState>,
     ui: UiLang,
     PageCaller(caller): PageCaller,
+    paging: Result<Query<PageParams>, ApiError>,
+    every: Option<axum::Extension<EveryRow>>,
 ) -> Response {
     let lang = ui.lang;
     let res = async {
         caller.require(Action::ReadRegistry)?;
+        let Query(paging) = paging?;
+        let page = paging.page()?;
         let app = &state.app;
         let today = app.clock.today();
         let filter = uplift_app::store::HouseholdFilter {
             scope: caller.scope(),
             ..uplift_app::store::HouseholdFilter::everything()
         };
-        let list = uplift_app::households::list(
-            app,
-            &filter,
-            uplift_domain::version::ReadAt::current(today),
-            uplift_app::store::Page {
-                number: 1,
-                size: 200,
-            },
-        )
-        .await?;
+        let at = uplift_domain::version::ReadAt::current(today);
+        let mut listed = uplift_app::households::list(app, &filter, at, page).await?;
+        let total = listed.total;
+        if every.is_some() {
+            // Every household of the scope, a full page at a time.
+            let mut items = Vec::new();
+            let mut number = 1;
+            loop {
+                let chunk = uplift_app::households::list(
+                    app,
+                    &filter,
+                    at,
+                    uplift_app::store::Page::new(number, uplift_app::store::Page::MAX_SIZE),
+                )
+                .await?;
+                if chunk.items.is_empty() {
+                    break;
+                }
+                items.extend(chunk.items);
+                number += 1;
+            }
+            listed.items = items;
+        }
         let mut rows = Vec::new();
-        for h in &list.items {
+        for h in &listed.items {
             let detail = household_in_scope(&state, &caller, h.id).await?;
             let status = cases::status(app, &caller.principal, h.id)
                 .await
@@ -810,6 +859,15 @@ pub(crate) async fn schedule(
         rows.sort_by(|a, b| a.next_due.cmp(&b.next_due));
         let ctx = VisitsContext {
             rows,
+            pager: Pager::new(
+                lang,
+                "/visits",
+                &[],
+                &paging,
+                page,
+                total,
+                "total_households",
+            ),
             chrome: ui.chrome_for(&state, &caller).await,
         };
         render(&state, &ui, StatusCode::OK, "visits.html", ctx)

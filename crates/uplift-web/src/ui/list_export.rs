@@ -81,6 +81,8 @@ pub(crate) async fn layer(mut req: Request, next: Next) -> Response {
             Ok(uri) => *req.uri_mut() = uri,
             Err(_) => return StatusCode::BAD_REQUEST.into_response(),
         }
+        // Pages that page themselves render every row for their export.
+        req.extensions_mut().insert(super::pager::EveryRow);
         let res = next.run(req).await;
         return workbook(list, res).await;
     }

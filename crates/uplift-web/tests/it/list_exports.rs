@@ -18,7 +18,11 @@ fn unescape(html: &str) -> String {
 }
 
 /// The workbook's header and rows.
-async fn workbook(app: &TestApp, role: Role, href: &str) -> (Vec<String>, Vec<Vec<String>>) {
+pub(crate) async fn workbook(
+    app: &TestApp,
+    role: Role,
+    href: &str,
+) -> (Vec<String>, Vec<Vec<String>>) {
     let res = app
         .router
         .clone()
@@ -47,7 +51,7 @@ async fn workbook(app: &TestApp, role: Role, href: &str) -> (Vec<String>, Vec<Ve
 }
 
 /// The first link of the page whose target is an .xlsx export.
-fn xlsx_link(page: &str, body: &str) -> String {
+pub(crate) fn xlsx_link(page: &str, body: &str) -> String {
     unescape(body)
         .split('"')
         .find(|s| s.starts_with('/') && s.contains("xlsx"))

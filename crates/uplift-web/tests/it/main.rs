@@ -11,6 +11,7 @@ mod dashboard;
 mod docs;
 mod list_exports;
 mod mass_assignment;
+mod paged_lists;
 mod photos;
 mod polish;
 mod projects;
