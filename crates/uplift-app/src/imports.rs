@@ -33,7 +33,9 @@ use uplift_domain::version::ReadAt;
 use crate::App;
 use crate::access::{AccessDenied, Principal};
 use crate::import::headers::{HeaderMap, INCOME_COLUMNS, REGISTRY_COLUMNS, map_headers};
-use crate::import::registry::{IncomeParser, ParsedHousehold, ParsedIncome, RegistryParser};
+use crate::import::registry::{
+    IncomeParser, ParsedHousehold, ParsedIncome, RegistryParser, read_registry,
+};
 use crate::import::table::{FileKind, Row, Table, TableError};
 use crate::import::{ImportError, ImportIssue};
 use crate::quality::{
@@ -364,14 +366,9 @@ async fn households(
     progress: &dyn Progress,
 ) -> Result<Planned, ImportFailure> {
     let mut parser = RegistryParser::new(table, today)?;
-    let mut row = Row::new();
-    while table.next_row(&mut row).map_err(ImportError::from)? {
-        parser.push(&row);
-        let n = parser.rows();
-        if n.is_multiple_of(10_000) {
-            progress.rows(n);
-        }
-    }
+    // Read on one thread, parsed in batches on every core.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    read_registry(table, &mut parser, workers, |n| progress.rows(n))?;
     let file = parser.finish();
     progress.rows(file.rows);
     let mut counts = ImportCounts {

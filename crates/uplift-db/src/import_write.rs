@@ -418,6 +418,70 @@ impl EpochTriggers {
     }
 }
 
+/// The village-tally triggers (migration 0015) list, per row written to a version table, the
+/// households whose tallies must be recomputed; the person and income ones look up every
+/// version of the row's record. During a bulk write they are dropped inside the transaction
+/// (with the version tables' indexes suspended those look-ups would each scan the table), and
+/// after the rows are written ONE set-based statement per table lists exactly the households the
+/// triggers would have listed: the household of every household version written, and every
+/// household that ever held a person or an income record that got a new version. Then the
+/// triggers are created again from their own stored SQL before the commit, so other connections
+/// only ever see them in place. Only the AFTER INSERT triggers are suspended (nothing else runs).
+struct TallyTriggers(Vec<String>);
+
+/// Lists in `tally_dirty` the households the INSERT triggers would have listed for the version
+/// rows `first..=last` (version ids are one sequence across the three tables).
+const TALLY_DIRTY_SQL: [&str; 3] = [
+    "INSERT OR IGNORE INTO tally_dirty (household_id) \
+     SELECT household_id FROM household_versions WHERE version_id BETWEEN ?1 AND ?2",
+    "INSERT OR IGNORE INTO tally_dirty (household_id) \
+     SELECT household_id FROM person_versions WHERE person_id IN \
+     (SELECT person_id FROM person_versions WHERE version_id BETWEEN ?1 AND ?2)",
+    "INSERT OR IGNORE INTO tally_dirty (household_id) \
+     SELECT household_id FROM income_versions WHERE income_id IN \
+     (SELECT income_id FROM income_versions WHERE version_id BETWEEN ?1 AND ?2)",
+];
+
+impl TallyTriggers {
+    fn suspend(tx: &rusqlite::Transaction<'_>) -> StoreResult<TallyTriggers> {
+        let mut statement = tx
+            .prepare(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' \
+                 AND tbl_name IN ('household_versions', 'person_versions', 'income_versions') \
+                 AND sql LIKE '%AFTER INSERT ON%' AND sql LIKE '%INTO tally_dirty%'",
+            )
+            .map_err(native)?;
+        let found: Vec<(String, String)> = statement
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(native)?
+            .collect::<Result<_, _>>()
+            .map_err(native)?;
+        drop(statement);
+        for (name, _) in &found {
+            tx.execute_batch(&format!("DROP TRIGGER \"{}\"", name.replace('"', "\"\"")))
+                .map_err(native)?;
+        }
+        Ok(TallyTriggers(
+            found.into_iter().map(|(_, sql)| sql).collect(),
+        ))
+    }
+
+    /// Marks the households of the versions `first..=last` and puts the triggers back.
+    fn restore(self, tx: &rusqlite::Transaction<'_>, first: i64, last: i64) -> StoreResult<()> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        for sql in TALLY_DIRTY_SQL {
+            tx.execute(sql, rusqlite::params![first, last])
+                .map_err(native)?;
+        }
+        for sql in &self.0 {
+            tx.execute_batch(sql).map_err(native)?;
+        }
+        Ok(())
+    }
+}
+
 /// When an import at least doubles a version table (a county's first import), inserting into
 /// its secondary indexes row by row (ID numbers and names arrive in random order) costs far
 /// more than building them afterwards with one sort. Such a table's indexes are dropped inside
@@ -497,6 +561,7 @@ pub(crate) fn write_sqlite(
     let needs = Needs::of(plan);
     if needs.versions() > 0 {
         let epoch = EpochTriggers::suspend(&tx)?;
+        let tally = TallyTriggers::suspend(&tx)?;
         let keys = Keys {
             household: reserve(&tx, "households", needs.households)?,
             person: reserve(&tx, "persons", needs.persons)?,
@@ -529,6 +594,8 @@ pub(crate) fn write_sqlite(
         insert_all(&tx, INCOME_COLUMNS, 3, rows.incomes())?;
         insert_all(&tx, INCOME_VERSION_COLUMNS, 16, rows.income_versions())?;
         indexes.restore(&tx)?;
+        let last = keys.version + needs.versions() as i64 - 1;
+        tally.restore(&tx, keys.version, last)?;
         epoch.restore(&tx)?;
     }
     let (batch_row, issues) = crate::imports::batch_rows(batch_id, batch);

@@ -133,12 +133,15 @@ impl ImportStore for Db {
         at: ReadAt,
     ) -> StoreResult<Vec<(ResidentId, HouseholdNo)>> {
         // Matched through the lookup key, so this works when ID numbers are encrypted at rest.
-        let by_lookup: HashMap<String, &ResidentId> = ids
+        // Each key computed once (an HMAC when ID numbers are encrypted).
+        let keys: Vec<String> = ids
             .iter()
-            .map(|id| (self.cipher.lookup_key(id.as_str()), id))
+            .map(|id| self.cipher.lookup_key(id.as_str()))
             .collect();
+        let by_lookup: HashMap<&str, &ResidentId> =
+            keys.iter().map(String::as_str).zip(ids).collect();
         let mut held: Vec<(String, i64)> = Vec::new();
-        for chunk in ids.chunks(CHUNK) {
+        for chunk in keys.chunks(CHUNK) {
             let list = params(3, chunk.len());
             let sql = format!(
                 "SELECT id_lookup, household_id FROM (SELECT pv.person_id, pv.id_lookup, pv.household_id, pv.status, \
@@ -151,8 +154,8 @@ impl ImportStore for Db {
             let mut q = sqlx::query(AssertSqlSafe(sql))
                 .bind(date_text(at.as_of))
                 .bind(known_at_text(at.known_at));
-            for id in chunk {
-                q = q.bind(self.cipher.lookup_key(id.as_str()));
+            for key in chunk {
+                q = q.bind(key.clone());
             }
             for row in q.fetch_all(&self.pool).await.map_err(unexpected)? {
                 held.push((
@@ -173,7 +176,10 @@ impl ImportStore for Db {
         Ok(held
             .into_iter()
             .filter_map(|(key, h)| {
-                Some(((*by_lookup.get(&key)?).clone(), numbers.get(&h)?.clone()))
+                Some((
+                    (*by_lookup.get(key.as_str())?).clone(),
+                    numbers.get(&h)?.clone(),
+                ))
             })
             .collect())
     }

@@ -459,6 +459,63 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 // ---------------------------------------------------------------------------------------------
 // Registry.
 
+/// One row's fields, parsed on any thread, before grouping.
+struct RowParse {
+    no: Option<HouseholdNo>,
+    household: Option<Household>,
+    person: Option<Person>,
+    issues: Vec<ImportIssue>,
+}
+
+/// Fewer rows than this per thread are parsed on the calling thread.
+const MIN_ROWS_PER_WORKER: usize = 512;
+
+/// Rows per batch handed from the reading thread to the parsers.
+const BATCH_ROWS: usize = 8192;
+
+/// Reads every row of `table` on a thread of its own and parses them in batches on up to
+/// `workers` threads ([`RegistryParser::push_batch`]); `on_rows` hears the count after each
+/// batch. A read error ends it (the rows so far are of no use: the file is refused).
+pub fn read_registry(
+    table: &mut Table,
+    parser: &mut RegistryParser,
+    workers: usize,
+    mut on_rows: impl FnMut(u64),
+) -> Result<(), ImportError> {
+    use std::sync::mpsc;
+    let (full_tx, full_rx) = mpsc::sync_channel::<Vec<Row>>(2);
+    let (empty_tx, empty_rx) = mpsc::channel::<Vec<Row>>();
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || -> Result<(), ImportError> {
+            loop {
+                let mut batch = empty_rx.try_recv().unwrap_or_default();
+                batch.resize_with(BATCH_ROWS, Row::new);
+                let mut n = 0;
+                while n < BATCH_ROWS && table.next_row(&mut batch[n])? {
+                    n += 1;
+                }
+                batch.truncate(n);
+                let last = n < BATCH_ROWS;
+                if n > 0 && full_tx.send(batch).is_err() {
+                    return Ok(());
+                }
+                if last {
+                    return Ok(());
+                }
+            }
+        });
+        for batch in full_rx {
+            parser.push_batch(&batch, workers);
+            on_rows(parser.rows());
+            let _ = empty_tx.send(batch);
+        }
+        match reader.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
 struct Group {
     no: HouseholdNo,
     household: Option<Household>,
@@ -505,18 +562,56 @@ impl RegistryParser {
 
     /// Parses one row.
     pub fn push(&mut self, row: &Row) {
-        self.rows += 1;
+        let parsed = self.parse_row(row);
+        self.fold(row, parsed);
+    }
+
+    /// Parses a batch of rows on up to `workers` threads (each row on its own, no shared
+    /// state), then groups them in row order: the same result as [`RegistryParser::push`] on
+    /// each row in turn.
+    pub fn push_batch(&mut self, rows: &[Row], workers: usize) {
+        let parsed: Vec<RowParse> = if workers <= 1 || rows.len() < 2 * MIN_ROWS_PER_WORKER {
+            rows.iter().map(|r| self.parse_row(r)).collect()
+        } else {
+            let per = rows.len().div_ceil(workers).max(MIN_ROWS_PER_WORKER);
+            let this = &*self;
+            std::thread::scope(|s| {
+                let mut chunks = rows.chunks(per);
+                let first = chunks.next().unwrap_or(&[]);
+                let handles: Vec<_> = chunks
+                    .map(|c| {
+                        s.spawn(move || c.iter().map(|r| this.parse_row(r)).collect::<Vec<_>>())
+                    })
+                    .collect();
+                let mut all: Vec<RowParse> = first.iter().map(|r| this.parse_row(r)).collect();
+                for h in handles {
+                    match h.join() {
+                        Ok(part) => all.extend(part),
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    }
+                }
+                all
+            })
+        };
+        for (row, p) in rows.iter().zip(parsed) {
+            self.fold(row, p);
+        }
+    }
+
+    /// The fields of one row and their issues; touches nothing of the parser's state.
+    fn parse_row(&self, row: &Row) -> RowParse {
         let no_text = self
             .map
             .index("household_no")
             .map(|i| row.get(i).trim())
             .unwrap_or("");
+        let mut issues = Vec::new();
         let mut ri = RowIssues {
             file: &self.file,
             map: &self.map,
             row,
             household_no: no_text,
-            issues: &mut self.issues,
+            issues: &mut issues,
             count: 0,
         };
 
@@ -560,6 +655,38 @@ impl RegistryParser {
 
         // Person attributes.
         let person = parse_person(&mut ri, self.today);
+        RowParse {
+            no,
+            household,
+            person,
+            issues,
+        }
+    }
+
+    /// Adds a parsed row to its household, in row order.
+    fn fold(&mut self, row: &Row, parsed: RowParse) {
+        self.rows += 1;
+        let RowParse {
+            no,
+            household,
+            person,
+            issues,
+        } = parsed;
+        let no_text = self
+            .map
+            .index("household_no")
+            .map(|i| row.get(i).trim())
+            .unwrap_or("");
+        let count = issues.len();
+        self.issues.extend(issues);
+        let mut ri = RowIssues {
+            file: &self.file,
+            map: &self.map,
+            row,
+            household_no: no_text,
+            issues: &mut self.issues,
+            count,
+        };
 
         // Grouping.
         let group = no.map(|no| match self.index.get(&no) {
@@ -1158,6 +1285,29 @@ mod tests {
             }
             // Nothing else is reported.
             assert_eq!(reg.issues.len() + inc.issues.len(), textual.len());
+        }
+    }
+
+    #[test]
+    fn reading_on_threads_in_batches_gives_what_one_row_at_a_time_gives() {
+        // Over two batches of rows, with injected errors and households repeated across rows.
+        let s = synth(5_000, 9, true);
+        let mut text = synth::registry_csv(&s, false);
+        // A household repeated far later with another address (an issue found while grouping).
+        let second = text.lines().nth(1).unwrap().to_owned();
+        text.push_str(&second.replacen(",", ",", 1).replace("村", "乡"));
+        text.push('\n');
+        let one_by_one = registry(&text);
+        assert!(one_by_one.rows > BATCH_ROWS as u64);
+        assert!(!one_by_one.issues.is_empty());
+        for workers in [1, 2, 3] {
+            let mut t = table("reg.csv", &text);
+            let mut parser = RegistryParser::new(&t, today()).unwrap();
+            let mut seen = Vec::new();
+            read_registry(&mut t, &mut parser, workers, |n| seen.push(n)).unwrap();
+            assert_eq!(parser.finish(), one_by_one, "{workers} workers");
+            assert_eq!(seen.last().copied(), Some(one_by_one.rows));
+            assert!(seen.windows(2).all(|w| w[0] < w[1]));
         }
     }
 
