@@ -2,8 +2,8 @@
 """Crash-safety harness: kills `uplift` with SIGKILL at random moments and checks what survives.
 
 Scenarios (each run --kills times, default 50):
-  import   `uplift import households FILE` of a synthetic registry (20,000 households, 1,000
-           with --size small; kills spread over an uninterrupted import's time); after each
+  import   `uplift import households FILE` of a synthetic registry (20,000 households; 5,000
+           with --size medium, 1,000 with small; kills spread over an uninterrupted import's time); after each
            kill the database passes `uplift check` (integrity) and holds either none or all of
            the file's households: never a half-applied import.
   screen   `uplift screen` on a registry with imported medical feeds (a run of a few seconds,
@@ -25,7 +25,7 @@ Backends: sqlite (a temp file) and postgres (--pg-url postgres://USER@HOST:PORT/
 superuser URL of a throwaway cluster; each run gets its own database).
 
 Usage: scripts/crash_harness.py [--kills 50] [--backend sqlite|postgres|both] [--pg-url URL]
-                               [--scenario import|screen|actions ...] [--size small|full]
+                               [--scenario import|screen|actions ...] [--size small|medium|full]
                                [--binary PATH]
 CI (scripts/test) runs `--kills 3 --size small --backend both` with the debug binary.
 Prints one line per scenario and backend with the counts, and exits non-zero on any violation.
@@ -150,7 +150,7 @@ def kill_at_random(cmd, low, high, probe=None):
     return killed, mid_write
 
 
-IMPORT_SIZES = {"small": 1000, "full": 20000}
+IMPORT_SIZES = {"small": 1000, "medium": 5000, "full": 20000}
 
 
 def scenario_import(dbs, kills, tmp, size="full"):
@@ -191,7 +191,7 @@ def scenario_import(dbs, kills, tmp, size="full"):
 
 
 SCREEN_AS_OF = "2026-04-01"
-SCREEN_SIZES = {"small": (500, 5000), "full": (15000, 300000)}
+SCREEN_SIZES = {"small": (500, 5000), "medium": (3000, 60000), "full": (15000, 300000)}
 
 
 def medical_feed(registry_csv, path, rows, seed):
