@@ -11,7 +11,7 @@ use chrono::{Days, NaiveDate};
 use uplift_domain::household::{Labour, Relation};
 use uplift_domain::income::Money;
 use uplift_domain::policy::{HousingGrade, PolicyPack};
-use uplift_screen::stream::screen_flat;
+use uplift_screen::stream::{screen_flat, screen_flat_sharded};
 use uplift_screen::{
     AssetKind, AssistanceKind, CivilEvent, EducationStatus, EmploymentEvent, Evidence, FeedData,
     FeedKind, FeedRecord, HouseholdFacts, IncomeFacts, PersonFacts, Registry, RuleCode, Target,
@@ -254,8 +254,22 @@ proptest::proptest! {
         let want: Vec<(u32, RuleCode)> =
             general.findings.iter().map(|f| (f.household, f.rule)).collect();
         let (got, unmatched) = screen_flat(&reg, &records, pack, as_of());
-        proptest::prop_assert_eq!(got, want);
+        proptest::prop_assert_eq!(&got, &want);
         proptest::prop_assert_eq!(unmatched, general.unmatched.len() as u64);
+    }
+
+    /// The fold split in any number of shards (by `record_id`, merged at the end: what the
+    /// bench's folding threads do) gives what one fold gives.
+    #[test]
+    fn the_sharded_fold_gives_the_same_warnings(
+        seed in proptest::prelude::any::<u64>(),
+        shards in 2usize..9,
+    ) {
+        let pack = pack();
+        let (reg, records) = case(seed, pack);
+        let one = screen_flat(&reg, &records, pack, as_of());
+        let many = screen_flat_sharded(&reg, &records, pack, as_of(), shards);
+        proptest::prop_assert_eq!(many, one);
     }
 
     /// One batch and k incremental batches (each re-screening the households its batch touches

@@ -535,7 +535,9 @@ impl FlatRegistry {
 /// Whom a feed row names, resolved against the [`FlatRegistry`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Who {
-    Person(u32),
+    /// A person, with their household (resolved by whoever makes the row, so that the fold
+    /// does not chase it).
+    Person(u32, u32),
     Household(u32),
     Village(u64),
     /// Names nobody in the registry.
@@ -624,8 +626,9 @@ pub struct Tally<'r> {
     year_first: NaiveDate,
     severe_max_grade: u8,
     seen: Vec<Option<KeySet>>,
-    medical_sum: Vec<i64>,
-    medical_max: Vec<i64>,
+    /// Per household, the out-of-pocket sum and the largest single amount in the lookback:
+    /// side by side, so that a medical row touches one cache line.
+    medical: Vec<[i64; 2]>,
     flags: Vec<u16>,
     water_days: FastMap<u32, i64>,
     village_water: FastMap<u64, i64>,
@@ -656,8 +659,7 @@ impl<'r> Tally<'r> {
                 .unwrap_or(NaiveDate::MIN),
             severe_max_grade: s.severe_disability_max_grade,
             seen: (0..FeedKind::ALL.len()).map(|_| None).collect(),
-            medical_sum: vec![0; n],
-            medical_max: vec![0; n],
+            medical: vec![[0; 2]; n],
             flags: vec![0; n],
             water_days: FastMap::default(),
             village_water: FastMap::default(),
@@ -695,9 +697,8 @@ impl<'r> Tally<'r> {
         if let (Some(k), Some(Some(set))) = (o.record, self.seen.get(Self::feed_index(o.feed))) {
             t ^= set.touch(k);
         }
-        if let Who::Person(p) = o.who {
-            let h = self.registry.household_of(p) as usize;
-            t ^= self.medical_sum[h] as u64;
+        if let Who::Person(_, h) | Who::Household(h) = o.who {
+            t ^= self.medical[h as usize][0] as u64;
         }
         t
     }
@@ -719,7 +720,7 @@ impl<'r> Tally<'r> {
         self.live += 1;
         let reg = self.registry;
         let (person, one, village): (Option<u32>, u32, Option<u64>) = match o.who {
-            Who::Person(p) => (Some(p), reg.household_of(p), None),
+            Who::Person(p, h) => (Some(p), h, None),
             Who::Household(h) => (None, h, None),
             Who::Village(code) => {
                 if !reg.has_village(code) {
@@ -765,10 +766,9 @@ impl<'r> Tally<'r> {
                 out_of_pocket,
             } => {
                 if in_lookback(settled) {
-                    self.medical_sum[hi] += out_of_pocket;
-                    if out_of_pocket > self.medical_max[hi] {
-                        self.medical_max[hi] = out_of_pocket;
-                    }
+                    let m = &mut self.medical[hi];
+                    m[0] += out_of_pocket;
+                    m[1] = m[1].max(out_of_pocket);
                 }
             }
             Event::Disability { grade, issued } => {
@@ -845,6 +845,55 @@ impl<'r> Tally<'r> {
         }
     }
 
+    /// The shard that folds a row when the fold is split in `shards` [`Tally`]s: by its
+    /// `record_id`, so that every copy of a record meets the same de-duplication set (rows
+    /// without one need none: by their position).
+    #[inline]
+    pub fn shard_of(o: &Offer, shards: usize) -> usize {
+        if shards <= 1 {
+            return 0;
+        }
+        let k = o.record.unwrap_or(o.position ^ ((o.feed as u64) << 56));
+        ((u128::from(mix(k ^ 0x9e37_79b9_7f4a_7c15)) * shards as u128) >> 64) as usize
+    }
+
+    /// Adds another shard's tally into this one. Every shard saw the rows of its own
+    /// `record_id`s latest first, so each de-duplicated exactly; what is left to combine is
+    /// order-free: sums add, maxima and flags combine, the latest education record and
+    /// housing appraisal win by (date, position).
+    pub fn merge(&mut self, other: Tally<'_>) {
+        for (a, b) in self.medical.iter_mut().zip(&other.medical) {
+            a[0] += b[0];
+            a[1] = a[1].max(b[1]);
+        }
+        for (a, b) in self.flags.iter_mut().zip(&other.flags) {
+            *a |= *b;
+        }
+        for (h, d) in other.water_days {
+            *self.water_days.entry(h).or_default() += d;
+        }
+        for (v, d) in other.village_water {
+            *self.village_water.entry(v).or_default() += d;
+        }
+        for (h, l) in other.disaster_sum {
+            *self.disaster_sum.entry(h).or_default() += l;
+        }
+        for (p, e) in other.education {
+            let mine = self.education.entry(p).or_insert(e);
+            if (mine.0, mine.1) < (e.0, e.1) {
+                *mine = e;
+            }
+        }
+        for (h, e) in other.housing {
+            let mine = self.housing.entry(h).or_insert(e);
+            if (mine.0, mine.1) < (e.0, e.1) {
+                *mine = e;
+            }
+        }
+        self.unmatched += other.unmatched;
+        self.live += other.live;
+    }
+
     /// The (household, rule) warnings, sorted by household then rule: the pairs of the
     /// findings [`crate::screen`] gives on the same registry and feed rows.
     pub fn finish(self, pack: &PolicyPack) -> Vec<(u32, RuleCode)> {
@@ -906,7 +955,7 @@ impl<'r> Tally<'r> {
             } else {
                 stay_other
             };
-            let (sum, max) = (self.medical_sum[hi], self.medical_max[hi]);
+            let [sum, max] = self.medical[hi];
             if max > 0 && max > per_stay {
                 fire(RuleCode::MedicalPerStay, &mut hits);
             }
@@ -980,6 +1029,19 @@ pub fn screen_flat(
     pack: &PolicyPack,
     as_of: NaiveDate,
 ) -> (Vec<(u32, RuleCode)>, u64) {
+    screen_flat_sharded(registry, records, pack, as_of, 1)
+}
+
+/// [`screen_flat`] with the fold split in `shards` tallies ([`Tally::shard_of`]) merged at the
+/// end, as the bench's folding threads do: the result does not depend on `shards`.
+pub fn screen_flat_sharded(
+    registry: &Registry,
+    records: &[FeedRecord],
+    pack: &PolicyPack,
+    as_of: NaiveDate,
+    shards: usize,
+) -> (Vec<(u32, RuleCode)>, u64) {
+    let shards = shards.max(1);
     let keys = Interner::default();
     let mut flat = FlatRegistry::new(as_of, registry.households.len(), registry.persons.len());
     for h in &registry.households {
@@ -1010,14 +1072,16 @@ pub fn screen_flat(
         let e = records[i].evidence;
         (e.feed, std::cmp::Reverse((e.batch, e.row)))
     });
-    let mut tally = Tally::new(&flat, pack, as_of);
+    let mut tallies: Vec<Tally> = (0..shards)
+        .map(|_| Tally::new(&flat, pack, as_of))
+        .collect();
     for i in order {
         let r = &records[i];
         let who = match &r.target {
             Target::Person(id) => keys
                 .find_id(id)
                 .and_then(|k| flat.person(k))
-                .map_or(Who::Nobody, Who::Person),
+                .map_or(Who::Nobody, |p| Who::Person(p, flat.household_of(p))),
             Target::Household(no) => keys
                 .find_code(no.trim().as_bytes())
                 .and_then(|k| flat.household_by_no(k))
@@ -1069,14 +1133,20 @@ pub fn screen_flat(
             },
             FeedData::Asset { date, .. } => Event::Asset { date: *date },
         };
-        tally.offer(&Offer {
+        let offer = Offer {
             feed: r.evidence.feed,
             position: Offer::position(r.evidence.batch, r.evidence.row),
             record: r.record_id.as_ref().map(|id| keys.code(id.as_bytes())),
             reversal: r.reversal,
             who,
             event,
-        });
+        };
+        tallies[Tally::shard_of(&offer, shards)].offer(&offer);
+    }
+    let mut rest = tallies.into_iter();
+    let mut tally = rest.next().expect("at least one shard");
+    for t in rest {
+        tally.merge(t);
     }
     let unmatched = tally.unmatched;
     (tally.finish(pack), unmatched)

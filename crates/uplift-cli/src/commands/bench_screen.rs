@@ -58,6 +58,16 @@ pub struct ScreenBenchArgs {
     /// `uplift screen` does) and fail unless it gives the same warnings: for small sizes.
     #[arg(long)]
     pub check_general: bool,
+    /// Threads folding the feed rows (default: one per core); the result does not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub fold_threads: Option<u64>,
+    /// Stop after generating (or finding, with `--reuse-files`) the files: to keep generation
+    /// out of a later timed run.
+    #[arg(long, conflicts_with = "uplift_only")]
+    pub generate_only: bool,
+    /// Time Uplift's streaming path alone (no floor, no DuckDB, no comparison): for profiling.
+    #[arg(long)]
+    pub uplift_only: bool,
     #[command(flatten)]
     pub policy: PolicyArg,
 }
@@ -114,11 +124,28 @@ fn bench(args: &ScreenBenchArgs, pack: &PolicyPack, dir: &Path) -> anyhow::Resul
         );
     }
 
+    if args.generate_only {
+        return Ok(());
+    }
+
     // (a) Uplift, end to end from the files.
+    let shards = args
+        .fold_threads
+        .map_or_else(super::bench_screen_stream::default_shards, |n| n as usize);
     let t = Instant::now();
-    let ours = screen_files(dir, pack, args.as_of)?;
+    let ours = screen_files(dir, pack, args.as_of, shards)?;
     let uplift_s = t.elapsed().as_secs_f64();
     let uplift_kb = vm_hwm_kb();
+    if args.uplift_only {
+        println!(
+            "uplift end-to-end: {uplift_s:>8.2} s   peak {:>7.0} MB (VmHWM); registry {:.2} s; {shards} folding threads; {} pairs, {} unmatched",
+            uplift_kb as f64 / 1024.0,
+            ours.load_s,
+            ours.pairs.len(),
+            ours.unmatched
+        );
+        return Ok(());
+    }
 
     // The floor: reading and parsing the same files, no registry, no rules.
     let t = Instant::now();
@@ -260,7 +287,7 @@ fn read_pairs(path: &Path) -> anyhow::Result<BTreeSet<(String, String)>> {
 }
 
 /// The feed files, in batch order.
-const FEED_FILES: [(&str, FeedKind); 11] = [
+pub const FEED_FILES: [(&str, FeedKind); 11] = [
     ("medical_1.csv", FeedKind::Medical),
     ("civil_affairs.csv", FeedKind::CivilAffairs),
     ("disability.csv", FeedKind::Disability),
@@ -343,13 +370,19 @@ pub struct Outcome {
 }
 
 /// Uplift end to end, streaming: the files in, the (household number, rule) pairs out.
-pub fn screen_files(dir: &Path, pack: &PolicyPack, as_of: NaiveDate) -> anyhow::Result<Outcome> {
+pub fn screen_files(
+    dir: &Path,
+    pack: &PolicyPack,
+    as_of: NaiveDate,
+    shards: usize,
+) -> anyhow::Result<Outcome> {
     use super::bench_screen_stream as s;
     let t = Instant::now();
     let keys = uplift_screen::stream::Interner::default();
     let registry = s::load_registry(dir, pack, as_of, &keys)?;
     let load_s = t.elapsed().as_secs_f64();
-    let screened = s::screen_feeds(dir, &FEED_FILES, &registry, &keys, pack, as_of)?;
+    let screened =
+        s::screen_feeds_sharded(dir, &FEED_FILES, &registry, &keys, pack, as_of, shards)?;
     let unmatched = screened.unmatched;
     let live = Some(screened.live);
     let pairs = screened

@@ -382,6 +382,136 @@ pub fn ordered<T: Send>(
     })
 }
 
+/// Like [`ordered`], but each job's result comes in one part per state, and each state is
+/// folded by a thread of its own: `consume(state s, job, part s)` sees the jobs in order, and
+/// the states' threads run side by side. Producers stay at most [`AHEAD`] jobs ahead of the
+/// slowest state. Stops at the first error (a bad piece is reported once, by `error`).
+pub fn ordered_sharded<T: Send, S: Send>(
+    jobs: usize,
+    states: &mut [S],
+    produce: impl Fn(usize, &mut Vec<u8>) -> Result<Vec<T>, BadAt> + Sync,
+    error: impl Fn(usize, BadAt) -> anyhow::Error + Sync,
+    consume: impl Fn(&mut S, usize, T) -> anyhow::Result<()> + Sync,
+) -> anyhow::Result<()> {
+    /// A produced job: the parts not yet taken, or the error no state has reported yet.
+    enum Slot<T> {
+        Parts(Vec<Option<T>>, usize),
+        Failed(Option<BadAt>),
+    }
+    struct State<T> {
+        ready: BTreeMap<usize, Slot<T>>,
+        next: usize,
+        /// Per state, the next job it needs.
+        consumed: Vec<usize>,
+        stop: bool,
+        error: Option<anyhow::Error>,
+    }
+    let shards = states.len();
+    if shards == 0 {
+        return Ok(());
+    }
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+    let state = Mutex::new(State {
+        ready: BTreeMap::new(),
+        next: 0,
+        consumed: vec![0; shards],
+        stop: false,
+        error: None,
+    });
+    let cv = Condvar::new();
+    let lock = || state.lock().unwrap_or_else(|e| e.into_inner());
+    let fail = |e: anyhow::Error| {
+        let mut g = lock();
+        g.stop = true;
+        if g.error.is_none() {
+            g.error = Some(e);
+        }
+        drop(g);
+        cv.notify_all();
+    };
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let mut buf = Vec::new();
+                loop {
+                    let i = {
+                        let mut g = lock();
+                        loop {
+                            let slowest = g.consumed.iter().copied().min().unwrap_or(0);
+                            if g.stop || g.next >= jobs || g.next < slowest + AHEAD {
+                                break;
+                            }
+                            g = cv.wait(g).unwrap_or_else(|e| e.into_inner());
+                        }
+                        if g.stop || g.next >= jobs {
+                            return;
+                        }
+                        g.next += 1;
+                        g.next - 1
+                    };
+                    let slot = match produce(i, &mut buf) {
+                        Ok(parts) => {
+                            debug_assert_eq!(parts.len(), shards);
+                            Slot::Parts(parts.into_iter().map(Some).collect(), shards)
+                        }
+                        Err(bad) => Slot::Failed(Some(bad)),
+                    };
+                    lock().ready.insert(i, slot);
+                    cv.notify_all();
+                }
+            });
+        }
+        for (k, st) in states.iter_mut().enumerate() {
+            let (lock, cv, fail, error, consume) = (&lock, &cv, &fail, &error, &consume);
+            s.spawn(move || {
+                for j in 0..jobs {
+                    let part = {
+                        let mut g = lock();
+                        loop {
+                            if g.stop {
+                                return;
+                            }
+                            if let Some(slot) = g.ready.get_mut(&j) {
+                                match slot {
+                                    Slot::Parts(parts, left) => {
+                                        let part = parts[k].take();
+                                        *left -= 1;
+                                        if *left == 0 {
+                                            g.ready.remove(&j);
+                                        }
+                                        g.consumed[k] = j + 1;
+                                        break part;
+                                    }
+                                    Slot::Failed(bad) => {
+                                        let bad = bad.take();
+                                        drop(g);
+                                        if let Some(bad) = bad {
+                                            fail(error(j, bad));
+                                        }
+                                        return;
+                                    }
+                                }
+                            }
+                            g = cv.wait(g).unwrap_or_else(|e| e.into_inner());
+                        }
+                    };
+                    cv.notify_all();
+                    if let Some(part) = part
+                        && let Err(e) = consume(st, j, part)
+                    {
+                        fail(e);
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    match state.into_inner().unwrap_or_else(|e| e.into_inner()).error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The registry export and the income file.
 
@@ -794,20 +924,35 @@ fn feed_piece(
         });
         whos.push(who);
     }
-    // Resolve whom each row names, touching a few rows ahead so the lookups overlap.
-    const LEAD: usize = 12;
-    for i in 0..out.len() {
-        if let Some(WhoKey::Person(k)) = whos.get(i + LEAD) {
-            std::hint::black_box(registry.touch_person(*k));
+    // Resolve whom each row names, a group of rows at a time: first touch every row's slot of
+    // the person table (independent loads, so the cache misses overlap), then look the persons
+    // up, then their households.
+    const GROUP: usize = 32;
+    let mut persons = [u32::MAX; GROUP];
+    for (rows, keys) in out.chunks_mut(GROUP).zip(whos.chunks(GROUP)) {
+        let mut t = 0u64;
+        for w in keys {
+            if let WhoKey::Person(k) = w {
+                t ^= registry.touch_person(*k);
+            }
         }
-        out[i].who = match whos[i] {
-            WhoKey::Person(k) => registry.person(k).map_or(Who::Nobody, Who::Person),
-            WhoKey::Household(k) => registry
-                .household_by_no(k)
-                .map_or(Who::Nobody, Who::Household),
-            WhoKey::Village(code) => Who::Village(code),
-            WhoKey::Unknown => Who::Nobody,
-        };
+        std::hint::black_box(t);
+        for (p, w) in persons.iter_mut().zip(keys) {
+            *p = match w {
+                WhoKey::Person(k) => registry.person(*k).unwrap_or(u32::MAX),
+                _ => u32::MAX,
+            };
+        }
+        for ((row, w), &p) in rows.iter_mut().zip(keys).zip(&persons) {
+            row.who = match w {
+                WhoKey::Person(_) if p != u32::MAX => Who::Person(p, registry.household_of(p)),
+                WhoKey::Person(_) | WhoKey::Unknown => Who::Nobody,
+                WhoKey::Household(k) => registry
+                    .household_by_no(*k)
+                    .map_or(Who::Nobody, Who::Household),
+                WhoKey::Village(code) => Who::Village(*code),
+            };
+        }
     }
     Ok(out)
 }
@@ -823,15 +968,26 @@ pub struct Screened {
     pub unmatched: u64,
 }
 
-/// Screens the feed files against the registry.
-pub fn screen_feeds(
+/// The folding threads [`screen_feeds_sharded`] gets by default: one per core.
+pub fn default_shards() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().min(8))
+}
+
+/// Screens the feed files against the registry, with the fold split in `shards` tallies (one
+/// per core: [`default_shards`]), each on a thread of its own: the
+/// rows of one `record_id` always go to the same one ([`Tally::shard_of`]), each sees its rows
+/// latest first, and the tallies are merged at the end, so the result does not depend on
+/// `shards`.
+pub fn screen_feeds_sharded(
     dir: &Path,
     files: FeedFiles<'_>,
     registry: &FlatRegistry,
     keys: &Interner,
     pack: &PolicyPack,
     as_of: NaiveDate,
+    shards: usize,
 ) -> anyhow::Result<Screened> {
+    let shards = shards.max(1);
     let csvs: Vec<Csv> = files
         .iter()
         .map(|(f, _)| Csv::open(dir, f))
@@ -869,12 +1025,15 @@ pub fn screen_feeds(
             last_of_feed[n - 1] = Some(kind);
         }
     }
-    let mut tally = Tally::new(registry, pack, as_of);
-    ordered(
+    let mut tallies: Vec<Tally> = (0..shards)
+        .map(|_| Tally::new(registry, pack, as_of))
+        .collect();
+    ordered_sharded(
         jobs.len(),
+        &mut tallies,
         |j, buf| {
             let (fi, p) = jobs[j];
-            feed_piece(
+            let rows = feed_piece(
                 &csvs[fi],
                 &cols[fi],
                 files[fi].1,
@@ -883,19 +1042,35 @@ pub fn screen_feeds(
                 registry,
                 p,
                 buf,
-            )
-        },
-        |j, rows| {
-            let rows = rows.map_err(|e| csvs[jobs[j].0].error(e))?;
-            if let Some((kind, n)) = first_of_feed[j] {
-                tally.expect(kind, n as usize);
+            )?;
+            if shards == 1 {
+                return Ok(vec![rows]);
             }
-            const LEAD: usize = 8;
-            for i in (0..rows.len()).rev() {
-                if i >= LEAD {
-                    std::hint::black_box(tally.touch(&rows[i - LEAD]));
+            let mut parts: Vec<Vec<Offer>> = (0..shards)
+                .map(|_| Vec::with_capacity(rows.len() / shards + 64))
+                .collect();
+            for r in rows {
+                parts[Tally::shard_of(&r, shards)].push(r);
+            }
+            Ok(parts)
+        },
+        |j, bad| csvs[jobs[j].0].error(bad),
+        |tally, j, rows| {
+            if let Some((kind, n)) = first_of_feed[j] {
+                tally.expect(kind, n as usize / shards + 1);
+            }
+            // Latest first, a group of rows at a time: touch what each row of the group will
+            // read (independent loads: the misses overlap), then fold the group.
+            const GROUP: usize = 32;
+            for group in rows.rchunks(GROUP) {
+                let mut t = 0u64;
+                for r in group {
+                    t ^= tally.touch(r);
                 }
-                tally.offer(&rows[i]);
+                std::hint::black_box(t);
+                for r in group.iter().rev() {
+                    tally.offer(r);
+                }
             }
             if let Some(kind) = last_of_feed[j] {
                 tally.done_with(kind);
@@ -903,6 +1078,11 @@ pub fn screen_feeds(
             Ok(())
         },
     )?;
+    let mut rest = tallies.into_iter();
+    let mut tally = rest.next().context("no tally")?;
+    for t in rest {
+        tally.merge(t);
+    }
     let (live, unmatched) = (tally.live, tally.unmatched);
     Ok(Screened {
         pairs: tally.finish(pack),
@@ -1024,7 +1204,7 @@ mod tests {
         let keys = Interner::default();
         let reg = load_registry(dir.path(), &pack(), as_of(), &keys).unwrap();
         let files = [("medical_1.csv", FeedKind::Medical)];
-        let err = screen_feeds(dir.path(), &files, &reg, &keys, &pack(), as_of())
+        let err = screen_feeds_sharded(dir.path(), &files, &reg, &keys, &pack(), as_of(), 2)
             .err()
             .unwrap()
             .to_string();
@@ -1032,6 +1212,26 @@ mod tests {
             err,
             "medical_1.csv: row 4: field settlement_date is not valid"
         );
+    }
+
+    #[test]
+    fn the_result_does_not_depend_on_the_number_of_folding_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        super::super::bench_screen::generate(dir.path(), 3_000, 40_000, 7).unwrap();
+        let keys = Interner::default();
+        let reg = load_registry(dir.path(), &pack(), as_of(), &keys).unwrap();
+        let files = super::super::bench_screen::FEED_FILES;
+        let run = |shards| {
+            let s = screen_feeds_sharded(dir.path(), &files, &reg, &keys, &pack(), as_of(), shards)
+                .unwrap();
+            (s.pairs, s.live, s.unmatched)
+        };
+        let one = run(1);
+        assert!(one.0.len() > 100, "{}", one.0.len());
+        assert!(one.2 > 0);
+        for shards in [2, 3, 4, 7] {
+            assert_eq!(run(shards), one, "{shards} shards");
+        }
     }
 
     #[test]
@@ -1060,7 +1260,7 @@ mod tests {
         let keys = Interner::default();
         let reg = load_registry(dir.path(), &pack(), as_of(), &keys).unwrap();
         let both = [("m1.csv", FeedKind::Medical), ("m2.csv", FeedKind::Medical)];
-        let s = screen_feeds(dir.path(), &both, &reg, &keys, &pack(), as_of()).unwrap();
+        let s = screen_feeds_sharded(dir.path(), &both, &reg, &keys, &pack(), as_of(), 2).unwrap();
         assert!(
             !s.pairs
                 .iter()
@@ -1070,7 +1270,7 @@ mod tests {
         );
         assert_eq!((s.live, s.unmatched), (2, 1));
         let first = [("m1.csv", FeedKind::Medical)];
-        let s = screen_feeds(dir.path(), &first, &reg, &keys, &pack(), as_of()).unwrap();
+        let s = screen_feeds_sharded(dir.path(), &first, &reg, &keys, &pack(), as_of(), 3).unwrap();
         assert!(
             s.pairs.contains(&(0, RuleCode::Medical12Months)),
             "{:?}",
