@@ -18,6 +18,7 @@ mod documents;
 mod encryption;
 mod feeds;
 mod imports;
+mod list_moves;
 mod paging;
 mod projects;
 mod rectify;
