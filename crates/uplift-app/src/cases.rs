@@ -566,7 +566,14 @@ pub async fn timeline(
     by: &Principal,
     household: HouseholdId,
 ) -> CaseResult<Vec<TimelineEntry>> {
-    let cases = household_cases(app, by, household).await?;
+    // One scope check for the three reads below (each public reader would check again).
+    by.require(Action::ReadRegistry)?;
+    household_in_scope(app, by, household).await?;
+    let cases = cases_of(app, household)
+        .await?
+        .into_iter()
+        .map(|r| view(app, by, r))
+        .collect::<CaseResult<Vec<_>>>()?;
     let mut out = Vec::new();
     for v in &cases {
         let kind = v.case.opening.kind;
@@ -608,7 +615,12 @@ pub async fn timeline(
             });
         }
     }
-    for (_, m) in measures(app, by, household).await? {
+    let today = app.clock.today();
+    for (_, m) in app
+        .store
+        .measures(household, ReadAt::current(today))
+        .await?
+    {
         let m = &m;
         out.push(TimelineEntry {
             date: m.value.start,
@@ -621,7 +633,7 @@ pub async fn timeline(
             case: None,
         });
     }
-    for (_, v) in visits(app, by, household).await? {
+    for (_, v) in app.store.visits(household).await? {
         out.push(TimelineEntry {
             date: v.value.date,
             kind: "visit",

@@ -42,6 +42,23 @@ pub async fn history(app: &App, id: HouseholdId, scope: &Scope) -> StoreResult<V
     Ok(entries)
 }
 
+/// [`history`] for a caller that has just read the household through [`get`] with the same
+/// scope at `read_at`: when that read was as it is known now, it already was history's scope
+/// check, and is not repeated.
+pub async fn history_after_get(
+    app: &App,
+    id: HouseholdId,
+    scope: &Scope,
+    read_at: ReadAt,
+) -> StoreResult<Vec<HistoryEntry>> {
+    if read_at != ReadAt::current(app.clock.today()) {
+        return history(app, id, scope).await;
+    }
+    let mut entries = app.store.household_history(id).await?;
+    entries.reverse();
+    Ok(entries)
+}
+
 /// A change to one member, effective `valid_from`, recorded now.
 pub struct MemberChange<'a> {
     pub household: HouseholdId,

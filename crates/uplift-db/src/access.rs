@@ -150,7 +150,7 @@ pub(crate) async fn session(
     now: DateTime<FixedOffset>,
 ) -> StoreResult<Option<(Session, User)>> {
     let sql = format!(
-        "SELECT s.token_hash, s.csrf_token, s.created_at, s.expires_at, \
+        "SELECT s.token_hash, s.csrf_token, s.created_at, s.expires_at AS session_expires_at, \
          {} FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2",
         USER_COLUMNS
@@ -177,15 +177,28 @@ pub(crate) async fn session(
         .map_err(unexpected)?,
         expires_at: now + SESSION_IDLE,
     };
-    // Sliding expiry: a session lives SESSION_IDLE past its last use.
-    sqlx::query("UPDATE sessions SET expires_at = $1 WHERE token_hash = $2")
-        .bind(instant_text(&session.expires_at))
-        .bind(token_hash.to_owned())
-        .execute(&db.pool)
-        .await
-        .map_err(unexpected)?;
+    // Sliding expiry: a session lives SESSION_IDLE past its last use. The stored expiry moves
+    // only when it is more than SESSION_TOUCH behind, so a burst of reads is not a burst of
+    // writes (on SQLite every write takes the one write lock).
+    let stored = codec::parse_instant(
+        &row.try_get::<String, _>("session_expires_at")
+            .map_err(unexpected)?,
+    )
+    .map_err(unexpected)?;
+    if session.expires_at - stored >= SESSION_TOUCH {
+        sqlx::query("UPDATE sessions SET expires_at = $1 WHERE token_hash = $2")
+            .bind(instant_text(&session.expires_at))
+            .bind(token_hash.to_owned())
+            .execute(&db.pool)
+            .await
+            .map_err(unexpected)?;
+    }
     Ok(Some((session, user)))
 }
+
+/// How far a session's stored expiry may lag behind its last use before a read writes it: idle
+/// expiry is exact to within this.
+const SESSION_TOUCH: chrono::Duration = chrono::Duration::seconds(60);
 
 /// Ends the live sessions matching `column = value`; `column` is one of ours.
 pub(crate) async fn end_sessions(

@@ -110,8 +110,10 @@ impl Db {
         let options = AnyConnectOptions::from_str(&url)
             .with_context(|| format!("bad database URL {url:?}"))?
             .disable_statement_logging();
+        // SQLite: a writer waiting on the busy timeout holds its connection, so there are
+        // enough for readers to go on while a few writers queue.
         let max = match backend {
-            Backend::Sqlite => 4,
+            Backend::Sqlite => 8,
             Backend::Postgres => 10,
         };
         let pool = AnyPoolOptions::new()
@@ -122,7 +124,8 @@ impl Db {
                     if backend == Backend::Sqlite {
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                             PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+                             PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; \
+                             PRAGMA cache_size = -32768;",
                         )
                         .await?;
                     }

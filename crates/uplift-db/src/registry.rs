@@ -365,11 +365,16 @@ impl Db {
         if households.is_empty() {
             return Ok(Vec::new());
         }
-        let list = households
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        // One household (every page) is a bound parameter, so its statement is prepared once
+        // per connection; a list is written out (integers of ours, not user input).
+        let list = match households {
+            [_] => "$3".to_owned(),
+            _ => households
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        };
         let sql = format!(
             "SELECT * FROM (SELECT pv.*, ROW_NUMBER() OVER (PARTITION BY person_id {LATEST_FIRST}) AS rn \
              FROM person_versions pv \
@@ -377,12 +382,13 @@ impl Db {
                AND valid_from <= $1 AND recorded_at <= $2) cur \
              WHERE rn = 1 AND household_id IN ({list}) ORDER BY household_id, person_id"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
+        let mut q = sqlx::query(AssertSqlSafe(sql))
             .bind(date_text(at.as_of))
-            .bind(known_at_text(at.known_at))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unexpected)?;
+            .bind(known_at_text(at.known_at));
+        if let [one] = households {
+            q = q.bind(*one);
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(unexpected)?;
         rows.iter()
             .map(|row| -> anyhow::Result<_> {
                 Ok((
@@ -460,15 +466,32 @@ impl Store for Db {
     }
 
     async fn region_path(&self, code: &RegionCode) -> StoreResult<Vec<Region>> {
-        let mut path = Vec::new();
-        for level in RegionLevel::ALL {
-            if let Some(ancestor) = code.ancestor(level)
-                && let Some(region) = self.region(&ancestor).await?
-            {
-                path.push(region);
-            }
+        // Every level in one query (a page shows the path on every request).
+        let ancestors: Vec<RegionCode> = RegionLevel::ALL
+            .into_iter()
+            .filter_map(|level| code.ancestor(level))
+            .collect();
+        if ancestors.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(path)
+        let marks: Vec<String> = (1..=ancestors.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT code, name FROM regions WHERE code IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for a in &ancestors {
+            q = q.bind(a.as_str().to_owned());
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(unexpected)?;
+        let mut found = rows
+            .iter()
+            .map(region_from_row)
+            .collect::<anyhow::Result<Vec<Region>>>()
+            .map_err(unexpected)?;
+        // Top level first, as the levels run.
+        found.sort_by_key(|r| ancestors.iter().position(|a| *a == r.code));
+        Ok(found)
     }
 
     async fn register_households(
@@ -695,12 +718,19 @@ impl Store for Db {
                  (SELECT household_id FROM person_versions WHERE name = ${n} OR id_lookup = ${m}))"
             ));
         }
-        let current = format!(
-            "WITH cur AS (SELECT hv.*, ROW_NUMBER() OVER (PARTITION BY household_id {LATEST_FIRST}) AS rn \
-             FROM household_versions hv \
-             WHERE valid_from <= $1 AND recorded_at <= $2 AND household_id IN \
-               (SELECT household_id FROM household_versions WHERE region_code BETWEEN $3 AND $4))"
-        );
+        // The versions in effect that lie in the region: a version in the range with no later
+        // one (by LATEST_FIRST's order) at the point of view. The region's index finds the
+        // candidates and the key index answers "no later one" per household, on both backends
+        // (a window over every version of the households made PostgreSQL scan the table).
+        // MATERIALIZED: PostgreSQL otherwise walks the household_no index for the ORDER BY.
+        let current = "WITH cur AS MATERIALIZED (SELECT hv.*, 1 AS rn FROM household_versions hv \
+             WHERE hv.region_code BETWEEN $3 AND $4 AND hv.valid_from <= $1 AND hv.recorded_at <= $2 \
+             AND NOT EXISTS (SELECT 1 FROM household_versions later \
+               WHERE later.household_id = hv.household_id \
+               AND later.valid_from <= $1 AND later.recorded_at <= $2 \
+               AND (later.valid_from > hv.valid_from OR (later.valid_from = hv.valid_from \
+                 AND (later.recorded_at > hv.recorded_at OR (later.recorded_at = hv.recorded_at \
+                   AND later.version_id > hv.version_id))))))";
         let bind_all = |sql: String| {
             let mut q = sqlx::query(AssertSqlSafe(sql))
                 .bind(date_text(at.as_of))
@@ -712,23 +742,28 @@ impl Store for Db {
             }
             q
         };
-        let total: i64 = bind_all(format!(
-            "{current} SELECT COUNT(*) AS n FROM cur WHERE {conditions}"
-        ))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(unexpected)?
-        .try_get("n")
-        .map_err(unexpected)?;
+        // The page and the total in one pass over the versions (a window count is taken
+        // before LIMIT); only a page past the end needs the count on its own.
         let rows = bind_all(format!(
-            "{current} SELECT * FROM cur WHERE {conditions} ORDER BY household_no, household_id \
-             LIMIT {} OFFSET {}",
+            "{current} SELECT cur.*, COUNT(*) OVER () AS total_rows FROM cur WHERE {conditions} \
+             ORDER BY household_no, household_id LIMIT {} OFFSET {}",
             page.size,
             page.offset()
         ))
         .fetch_all(&self.pool)
         .await
         .map_err(unexpected)?;
+        let total: i64 = match rows.first() {
+            Some(row) => row.try_get("total_rows").map_err(unexpected)?,
+            None => bind_all(format!(
+                "{current} SELECT COUNT(*) AS n FROM cur WHERE {conditions}"
+            ))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unexpected)?
+            .try_get("n")
+            .map_err(unexpected)?,
+        };
         let mut items = rows
             .iter()
             .map(|row| -> anyhow::Result<HouseholdSummary> {

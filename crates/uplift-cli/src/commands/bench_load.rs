@@ -473,6 +473,46 @@ async fn paced(
     (tallies, started.elapsed())
 }
 
+fn mib(kb: u64) -> f64 {
+    kb as f64 / 1024.0
+}
+
+/// The last third's mean RSS may exceed the first third's by this share…
+const FLAT_SHARE: f64 = 0.05;
+/// …or by this many kB, whichever is larger, for memory to count as flat.
+const FLAT_SLACK_KB: u64 = 16 * 1024;
+
+/// The soak's memory, from its RSS samples (seconds, kB).
+#[derive(Debug, PartialEq)]
+struct Memory {
+    first: u64,
+    last: u64,
+    max: u64,
+    early_mean: f64,
+    late_mean: f64,
+}
+
+impl Memory {
+    fn of(samples: &[(u64, u64)]) -> Option<Memory> {
+        let kb: Vec<u64> = samples.iter().map(|(_, kb)| *kb).collect();
+        let (&first, &last) = (kb.first()?, kb.last()?);
+        let third = kb.len().div_ceil(3);
+        let mean = |s: &[u64]| s.iter().sum::<u64>() as f64 / s.len() as f64;
+        Some(Memory {
+            first,
+            last,
+            max: kb.iter().copied().max().unwrap_or(0),
+            early_mean: mean(&kb[..third]),
+            late_mean: mean(&kb[kb.len() - third..]),
+        })
+    }
+
+    fn flat(&self) -> bool {
+        let allowed = (self.early_mean * FLAT_SHARE).max(FLAT_SLACK_KB as f64);
+        self.late_mean - self.early_mean <= allowed
+    }
+}
+
 fn rss_kb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
@@ -651,6 +691,25 @@ pub async fn load(args: BenchLoadArgs, actor: &str) -> anyhow::Result<()> {
             wall,
         )
         .await;
+        let p99 = {
+            let t = t.lock().await;
+            let mut sorted = t
+                .get(&Op::HouseholdPage)
+                .map(|t| t.ok.clone())
+                .unwrap_or_default();
+            sorted.sort();
+            pct(&sorted, 99.0)
+        };
+        println!(
+            "  household page p99 {} at {} req/s: target p99 < 20 ms {}",
+            ms(p99),
+            args.page_rate,
+            if p99 < Duration::from_millis(20) {
+                "met"
+            } else {
+                "NOT met"
+            }
+        );
     }
     if args.soak_secs > 0 {
         let samples = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -663,27 +722,49 @@ pub async fn load(args: BenchLoadArgs, actor: &str) -> anyhow::Result<()> {
             Some((pid, samples.clone())),
         )
         .await;
-        errors += report(
+        let soak_errors = report(
             &format!("soak, mixed at {} req/s", args.soak_rate),
             &t,
             wall,
         )
         .await;
+        errors += soak_errors;
         let samples = samples.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let line: Vec<String> = samples
             .iter()
             .map(|(t, kb)| format!("{t}s:{:.1}", *kb as f64 / 1024.0))
             .collect();
         println!("  server RSS (MiB) every 10 s: {}", line.join(" "));
-        if let (Some(first), Some(last)) = (samples.get(1).or(samples.first()), samples.last()) {
-            let max = samples.iter().map(|(_, kb)| *kb).max().unwrap_or(0);
-            println!(
-                "  RSS after warm-up {:.1} MiB, at the end {:.1} MiB, peak {:.1} MiB",
-                first.1 as f64 / 1024.0,
-                last.1 as f64 / 1024.0,
-                max as f64 / 1024.0
-            );
+        match Memory::of(&samples) {
+            Some(m) => {
+                println!(
+                    "  RSS first {:.1} MiB, last {:.1} MiB, max {:.1} MiB; mean of the first third \
+                     {:.1} MiB, of the last third {:.1} MiB",
+                    mib(m.first),
+                    mib(m.last),
+                    mib(m.max),
+                    m.early_mean / 1024.0,
+                    m.late_mean / 1024.0
+                );
+                println!(
+                    "  memory: {} (flat means the last third's mean is at most {:.0}% or {} MiB \
+                     above the first third's)",
+                    if m.flat() { "flat" } else { "GROWING" },
+                    FLAT_SHARE * 100.0,
+                    FLAT_SLACK_KB / 1024
+                );
+            }
+            None => println!("  memory: no samples"),
         }
+        println!(
+            "  soak verdict: {} errors, memory {}",
+            soak_errors,
+            match Memory::of(&samples) {
+                Some(m) if m.flat() => "flat",
+                Some(_) => "GROWING",
+                None => "not sampled",
+            }
+        );
     }
     let _ = server.kill().await;
     if errors > 0 {
@@ -691,4 +772,49 @@ pub async fn load(args: BenchLoadArgs, actor: &str) -> anyhow::Result<()> {
     }
     println!("zero errors");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn samples(kb: &[u64]) -> Vec<(u64, u64)> {
+        kb.iter()
+            .enumerate()
+            .map(|(i, &kb)| (10 * i as u64, kb))
+            .collect()
+    }
+
+    #[test]
+    fn memory_verdicts() {
+        assert_eq!(Memory::of(&[]), None);
+        // Steady, with noise: flat.
+        let m = Memory::of(&samples(&[
+            300_000, 310_000, 305_000, 309_000, 304_000, 308_000,
+        ]))
+        .unwrap();
+        assert_eq!((m.first, m.last, m.max), (300_000, 308_000, 310_000));
+        assert!(m.flat());
+        // A warm-up rise then a plateau: the first third's mean is low but within the slack.
+        assert!(
+            Memory::of(&samples(&[
+                100_000, 110_000, 110_000, 110_000, 110_000, 110_000
+            ]))
+            .unwrap()
+            .flat()
+        );
+        // A leak of 20 MiB a sample: growing.
+        let leak: Vec<u64> = (0..9).map(|i| 300_000 + i * 20_480).collect();
+        assert!(!Memory::of(&samples(&leak)).unwrap().flat());
+        // A single sample is its own first and last third.
+        assert!(Memory::of(&samples(&[5])).unwrap().flat());
+    }
+
+    #[test]
+    fn percentiles_take_the_rank_at_or_above() {
+        let d: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(pct(&d, 50.0), Duration::from_millis(50));
+        assert_eq!(pct(&d, 99.0), Duration::from_millis(99));
+        assert_eq!(pct(&[], 99.0), Duration::ZERO);
+    }
 }

@@ -112,6 +112,9 @@ fn bench_load_reports_every_phase_without_errors() {
         "typed change    POST .../changes",
         "workflow step   POST .../cases",
         "server RSS (MiB) every 10 s",
+        "target p99 < 20 ms",
+        "RSS first ",
+        "soak verdict: 0 errors, memory ",
         "zero errors",
     ] {
         assert!(run.out.contains(needle), "{needle} in {}", run.out);

@@ -19,6 +19,7 @@ mod encryption;
 mod encryption_feeds;
 mod feeds;
 mod imports;
+mod list_moves;
 mod paging;
 mod projects;
 mod rectify;

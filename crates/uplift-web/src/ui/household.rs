@@ -207,7 +207,7 @@ async fn build(
     let pov = pov_params.parse(app.clock.today())?;
     let detail = households::get(app, id, &scope, pov.at).await?;
     let history = if caller.principal.may(Action::ReadHistory) {
-        households::history(app, id, &scope).await?
+        households::history_after_get(app, id, &scope, pov.at).await?
     } else {
         Vec::new()
     };
