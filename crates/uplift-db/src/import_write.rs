@@ -329,7 +329,7 @@ impl rusqlite::ToSql for Cell {
 const CACHE_KIB: i64 = 192 * 1024;
 
 fn native(e: rusqlite::Error) -> uplift_app::store::StoreError {
-    unexpected(anyhow::Error::new(e).context("SQLite import connection"))
+    unexpected(anyhow::anyhow!("SQLite import connection: {e}"))
 }
 
 /// One INSERT statement for single rows of `cols` columns.
