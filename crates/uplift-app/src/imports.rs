@@ -451,6 +451,44 @@ async fn households(
         }
     }
 
+    // Villages: a household's village must be in the region tree (loaded with `uplift regions
+    // load-shipped` or `uplift regions import`); one look-up per distinct village.
+    let mut known_villages: HashMap<RegionCode, bool> = HashMap::new();
+    let mut unknown_village: HashSet<String> = HashSet::new();
+    for h in &file.households {
+        let region = h.household.region;
+        let known = match known_villages.get(&region) {
+            Some(known) => *known,
+            None => {
+                let known = app.store.region(&region).await?.is_some();
+                known_villages.insert(region, known);
+                known
+            }
+        };
+        if known {
+            continue;
+        }
+        let no = h.household_no();
+        unknown_village.insert(no.to_owned());
+        lines.push(Line {
+            row: h.rows.first().copied().unwrap_or(0),
+            column: map.written("region_code").to_owned(),
+            field: "region_code".to_owned(),
+            rule: "region.unknown".to_owned(),
+            severity: Severity::Error,
+            zh: format!(
+                "户 {no} 的村代码 {region} 不在区划库中（请先用 uplift regions load-shipped 或 \
+                 uplift regions import 导入区划）"
+            ),
+            en: format!(
+                "household {no}: village code {region} is not in the region tree (load the \
+                 regions first: uplift regions load-shipped or uplift regions import)"
+            ),
+            value: Some(region.as_str().to_owned()),
+            household_no: no.to_owned(),
+        });
+    }
+
     // Households with an error are left out.
     let mut blocked: HashSet<String> = file
         .households
@@ -464,6 +502,7 @@ async fn households(
             .filter(|f| f.severity == Severity::Error)
             .map(|f| f.household_no.clone()),
     );
+    blocked.extend(unknown_village);
     let mut plan = ImportPlan::default();
     for h in &file.households {
         if blocked.contains(h.household_no()) {

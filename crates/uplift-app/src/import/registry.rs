@@ -14,6 +14,7 @@
 //! | `field.negative` | a negative income amount |
 //! | `cell.number_lost_digits` | an XLSX number of 16+ digits (an ID or household number typed as a number) |
 //! | `region.invalid`, `region.not_village` | the region code is malformed, or not a village code |
+//! | `region.unknown` | a well-formed village code that is not in the region tree (checked in `imports.rs`) |
 //! | `id.length`, `id.not_digit`, `id.check_char`, `id.birth_date`, `id.future_birth`, `id.ancient_birth`, `id.province`, `id.county`, `id.check_digit` | the ID number (`ResidentIdError`) |
 //! | `disability_grade.invalid`, `disability_grade.required` | grade not 1–4; missing for 残疾 |
 //! | `phone.invalid` | not a phone number |

@@ -490,6 +490,65 @@ async fn a_file_mixing_counties_is_refused_by_scope(db: Db) {
 }
 contract!(a_file_mixing_counties_is_refused_by_scope);
 
+async fn a_village_missing_from_the_region_tree_is_named_at_its_row(db: Db) {
+    let app = app(&db).await;
+    let mut s = synth(6, 11, false);
+    // A well-formed village code of the officer's county that the region tree does not hold.
+    let unknown = RegionCode::parse("431026999999").unwrap();
+    assert!(app.store.region(&unknown).await.unwrap().is_none());
+    s.households[3].household.region = unknown;
+    let no = s.households[3].household.household_no.as_str().to_owned();
+    let csv = synth::registry_csv(&s, false);
+    let batch = import(
+        &app,
+        &county_officer("431026"),
+        ImportKind::Households,
+        ImportMode::AllOrNothing,
+        "unknown-village.csv",
+        csv.clone().into_bytes(),
+    )
+    .await;
+    assert_eq!(batch.status, "rejected");
+    let issue = batch
+        .issues
+        .iter()
+        .find(|i| i.rule == "region.unknown")
+        .unwrap();
+    assert_eq!(issue.field, "region_code");
+    assert_eq!(issue.value, "431026999999");
+    assert!(issue.row > 1, "{issue:?}");
+    assert!(issue.message_en.contains("region tree"), "{issue:?}");
+    assert_eq!(versions(&app).await, 0);
+    // --partial writes the other five households and leaves that one out.
+    let batch = import(
+        &app,
+        &county_officer("431026"),
+        ImportKind::Households,
+        ImportMode::Partial,
+        "unknown-village.csv",
+        csv.into_bytes(),
+    )
+    .await;
+    assert_eq!(batch.status, "applied", "{:?}", batch.issues);
+    let listed = app
+        .store
+        .list_households(
+            &HouseholdFilter::everything(),
+            ReadAt::current(today()),
+            Page::new(1, 50),
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 5);
+    assert!(
+        listed
+            .items
+            .iter()
+            .all(|h| h.household.household_no.as_str() != no)
+    );
+}
+contract!(a_village_missing_from_the_region_tree_is_named_at_its_row);
+
 async fn bad_files_and_cells_are_reported_never_written(db: Db) {
     let app = app(&db).await;
     let s = synth(6, 8, false);
