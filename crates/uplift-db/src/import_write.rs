@@ -368,6 +368,34 @@ fn reserve(tx: &rusqlite::Transaction<'_>, sequence: &str, n: usize) -> StoreRes
     Ok(next - n)
 }
 
+/// Drops, inside the transaction, the triggers on the three version tables that `condition`
+/// (SQL over `sqlite_master`'s `name` and `sql`) selects, and returns their stored SQL so they
+/// can be created again before the commit.
+fn drop_version_triggers(
+    tx: &rusqlite::Transaction<'_>,
+    condition: &str,
+) -> StoreResult<Vec<String>> {
+    let found: Vec<(String, String)> = {
+        let mut statement = tx
+            .prepare(&format!(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' \
+                 AND tbl_name IN ('household_versions', 'person_versions', 'income_versions') \
+                 AND {condition}"
+            ))
+            .map_err(native)?;
+        statement
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(native)?
+            .collect::<Result<_, _>>()
+            .map_err(native)?
+    };
+    for (name, _) in &found {
+        tx.execute_batch(&format!("DROP TRIGGER \"{}\"", name.replace('"', "\"\"")))
+            .map_err(native)?;
+    }
+    Ok(found.into_iter().map(|(_, sql)| sql).collect())
+}
+
 /// The registry epoch's triggers (migration 0010) bump a counter on every row written to the
 /// version tables; every row so becomes a statement writing two tables, which makes SQLite keep
 /// a statement journal per row. For a bulk write they are dropped inside the transaction, the
@@ -379,27 +407,12 @@ struct EpochTriggers(Vec<String>);
 
 impl EpochTriggers {
     fn suspend(tx: &rusqlite::Transaction<'_>) -> StoreResult<EpochTriggers> {
-        let mut statement = tx
-            .prepare(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' \
-                 AND tbl_name IN ('household_versions', 'person_versions', 'income_versions') \
-                 AND name LIKE '%\\_epoch\\_%' ESCAPE '\\' \
-                 AND sql LIKE '%UPDATE registry_epoch SET epoch = epoch + 1 WHERE id = 1; END'",
-            )
-            .map_err(native)?;
-        let found: Vec<(String, String)> = statement
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(native)?
-            .collect::<Result<_, _>>()
-            .map_err(native)?;
-        drop(statement);
-        for (name, _) in &found {
-            tx.execute_batch(&format!("DROP TRIGGER \"{}\"", name.replace('"', "\"\"")))
-                .map_err(native)?;
-        }
-        Ok(EpochTriggers(
-            found.into_iter().map(|(_, sql)| sql).collect(),
-        ))
+        drop_version_triggers(
+            tx,
+            "name LIKE '%\\_epoch\\_%' ESCAPE '\\' \
+             AND sql LIKE '%UPDATE registry_epoch SET epoch = epoch + 1 WHERE id = 1; END'",
+        )
+        .map(EpochTriggers)
     }
 
     fn restore(self, tx: &rusqlite::Transaction<'_>) -> StoreResult<()> {
@@ -444,26 +457,11 @@ const TALLY_DIRTY_SQL: [&str; 3] = [
 
 impl TallyTriggers {
     fn suspend(tx: &rusqlite::Transaction<'_>) -> StoreResult<TallyTriggers> {
-        let mut statement = tx
-            .prepare(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' \
-                 AND tbl_name IN ('household_versions', 'person_versions', 'income_versions') \
-                 AND sql LIKE '%AFTER INSERT ON%' AND sql LIKE '%INTO tally_dirty%'",
-            )
-            .map_err(native)?;
-        let found: Vec<(String, String)> = statement
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(native)?
-            .collect::<Result<_, _>>()
-            .map_err(native)?;
-        drop(statement);
-        for (name, _) in &found {
-            tx.execute_batch(&format!("DROP TRIGGER \"{}\"", name.replace('"', "\"\"")))
-                .map_err(native)?;
-        }
-        Ok(TallyTriggers(
-            found.into_iter().map(|(_, sql)| sql).collect(),
-        ))
+        drop_version_triggers(
+            tx,
+            "sql LIKE '%AFTER INSERT ON%' AND sql LIKE '%INTO tally_dirty%'",
+        )
+        .map(TallyTriggers)
     }
 
     /// Marks the households of the versions `first..=last` and puts the triggers back.

@@ -205,16 +205,25 @@ impl ListParams {
     }
 
     pub(crate) fn page(&self) -> Result<Page, ApiError> {
-        let number = parse_number("page", &self.page, 1)?;
-        let size = parse_number("per_page", &self.per_page, DEFAULT_PER_PAGE)?;
-        if size > Page::MAX_SIZE {
-            return Err(ApiError::parameter(
-                "per_page",
-                format!("per_page: {size} is more than {}", Page::MAX_SIZE),
-            ));
-        }
-        Ok(Page::new(number, size))
+        parse_page(&self.page, &self.per_page)
     }
+}
+
+/// `page` (1-based, 1 when absent) and `per_page` (at most [`Page::MAX_SIZE`], the default when
+/// absent): the paging parameters of every list, API and page alike.
+pub(crate) fn parse_page(
+    page: &Option<String>,
+    per_page: &Option<String>,
+) -> Result<Page, ApiError> {
+    let number = parse_number("page", page, 1)?;
+    let size = parse_number("per_page", per_page, DEFAULT_PER_PAGE)?;
+    if size > Page::MAX_SIZE {
+        return Err(ApiError::parameter(
+            "per_page",
+            format!("per_page: {size} is more than {}", Page::MAX_SIZE),
+        ));
+    }
+    Ok(Page::new(number, size))
 }
 
 #[cfg(test)]

@@ -23,15 +23,7 @@ pub(crate) struct PageParams {
 
 impl PageParams {
     pub(crate) fn page(&self) -> Result<Page, ApiError> {
-        crate::pov::ListParams {
-            region: None,
-            household_type: None,
-            q: None,
-            band: None,
-            page: self.page.clone(),
-            per_page: self.per_page.clone(),
-        }
-        .page()
+        crate::pov::parse_page(&self.page, &self.per_page)
     }
 }
 
