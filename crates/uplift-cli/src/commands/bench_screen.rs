@@ -568,23 +568,7 @@ fn load_feed(
     out: &mut Vec<FeedRecord>,
 ) -> anyhow::Result<()> {
     let mut reader = open(dir, file)?;
-    let names: &[&str] = match kind {
-        FeedKind::Medical => &[
-            "id_number",
-            "settlement_date",
-            "total_cost",
-            "compliant_out_of_pocket",
-        ],
-        FeedKind::CivilAffairs => &["id_number", "assistance_type", "start_date", "end_date"],
-        FeedKind::Disability => &["id_number", "disability_grade", "issued_date"],
-        FeedKind::Education => &["id_number", "status", "date"],
-        FeedKind::Employment => &["id_number", "event", "start_date", "end_date"],
-        FeedKind::Housing => &["household_no", "grade", "appraisal_date"],
-        FeedKind::Water => &["region_code", "interruption_start", "interruption_end"],
-        FeedKind::Disaster => &["household_no", "disaster_type", "loss_amount", "date"],
-        FeedKind::CivilRegistry => &["id_number", "event", "date"],
-        FeedKind::Assets => &["id_number", "asset_type", "date"],
-    };
+    let names = super::bench_screen_stream::feed_columns(kind);
     let mut all: Vec<&str> = vec!["record_id", "record_status"];
     all.extend_from_slice(names);
     let cols = Cols::new(reader.byte_headers()?, &all);

@@ -724,7 +724,8 @@ pub fn load_registry(
 // ---------------------------------------------------------------------------------------------
 // Feeds.
 
-fn feed_columns(kind: FeedKind) -> &'static [&'static str] {
+/// The columns of each feed the benchmark reads, in the order its readers expect them.
+pub(super) fn feed_columns(kind: FeedKind) -> &'static [&'static str] {
     match kind {
         FeedKind::Medical => &[
             "id_number",
